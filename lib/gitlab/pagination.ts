@@ -1,0 +1,267 @@
+/**
+ * Page iterators: the only place pages are followed.
+ * - offsetPages: `page=N`, stops on an empty/absent `X-Next-Page` (or no Link rel="next"), an empty or
+ *   short page; never reads X-Total*. A 405 "offset pagination has a maximum allowed offset" switches to
+ *   keyset (`order_by=id&sort=asc&id_after=<last id>`) and continues without duplicates.
+ * - keysetPages: `pagination=keyset`, follows Link rel="next" verbatim (re-based onto the API origin);
+ *   where GitLab answers that keyset is not available for the request, falls back to offset paging.
+ * - seekPages: the timestamp seek for lists sorted by `updated_at` asc (see DESIGN.md): always page 1 with
+ *   `updated_after=<cursor>`; cursor = max(updated_at) of the page; ids already emitted at the cursor are
+ *   dropped; a page entirely at the cursor timestamp steps `page=2,3,…` until a later timestamp appears.
+ * Every iterator stops with a GitLabResponseError after `maxPages` pages.
+ */
+import { GitLabHttpError, GitLabResponseError } from '../errors.js';
+import type { GitLabClient, GitLabResponse, Query } from './client.js';
+import { isOffsetCapMessage } from './http-error.js';
+import { nextLink } from './link-header.js';
+
+export interface Page<T = unknown> {
+  items: T[];
+  response: GitLabResponse;
+}
+
+export interface SeekItem {
+  id: number;
+  updated_at: string;
+}
+
+export interface SeekPage<T> {
+  /** New items only: ids already emitted at the cursor timestamp are dropped. */
+  items: T[];
+  /** Every row with updated_at < cursor has been yielded; rows at == cursor may repeat on resume. */
+  cursor: string | null;
+}
+
+export interface PageOptions {
+  maxPages?: number;
+}
+
+/** Default page-count guard. */
+export const DEFAULT_MAX_PAGES = 100_000;
+/** GitLab's largest page; larger per_page values are clamped by the server. */
+const MAX_PER_PAGE = 100;
+
+type Client = Pick<GitLabClient, 'get' | 'getUrl'>;
+
+function describe(path: string): string {
+  return `GET ${path.split('?')[0] ?? path}`;
+}
+
+function itemsOf(response: GitLabResponse, path: string): unknown[] {
+  if (!Array.isArray(response.body)) {
+    throw new GitLabResponseError(`GitLab answered ${describe(path)} with ${response.body === null ? 'null' : typeof response.body} where a JSON array (a page of results) was expected.`);
+  }
+  return response.body as unknown[];
+}
+
+function guard(pages: number, maxPages: number, path: string): void {
+  if (pages >= maxPages) {
+    throw new GitLabResponseError(`Stopped reading ${describe(path)} after ${maxPages} pages: GitLab kept announcing another page. This is a server or proxy problem; the data read so far is kept.`);
+  }
+}
+
+function intHeader(headers: Headers, name: string): number | null {
+  const raw = headers.get(name)?.trim();
+  return raw && /^\d+$/.test(raw) ? Number(raw) : null;
+}
+
+/** The page size actually served: X-Per-Page, else the requested per_page clamped to 100, else null. */
+function servedPageSize(headers: Headers, requested: unknown): number | null {
+  const header = intHeader(headers, 'x-per-page');
+  if (header !== null && header > 0) return header;
+  const n = typeof requested === 'number' ? requested : typeof requested === 'string' && /^\d+$/.test(requested) ? Number(requested) : null;
+  return n !== null && n > 0 ? Math.min(n, MAX_PER_PAGE) : null;
+}
+
+function numericId(item: unknown): number | null {
+  const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined;
+  return typeof id === 'number' && Number.isFinite(id) ? id : null;
+}
+
+/** Offset pagination (`page=N`). Falls over to keyset when GitLab's offset cap answers 405. */
+export async function* offsetPages(client: Client, path: string, query: Query, opts: PageOptions = {}): AsyncGenerator<Page> {
+  const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
+  const byIdAsc = (query.order_by === undefined || query.order_by === 'id') && query.sort === 'asc';
+  // When the order is not id asc, a switch to keyset restarts from the first id: remember what was emitted.
+  const emitted = byIdAsc ? null : new Set<number>();
+  let lastId: number | null = null;
+  let page = typeof query.page === 'number' ? query.page : Number(query.page ?? 1) || 1;
+  let pages = 0;
+  for (;;) {
+    guard(pages, maxPages, path);
+    let response: GitLabResponse;
+    try {
+      response = await client.get(path, { ...query, page });
+    } catch (err) {
+      if (err instanceof GitLabHttpError && err.status === 405 && isOffsetCapMessage(err.gitlabMessage) && pages > 0) {
+        yield* keysetAfterOffsetCap(client, path, query, lastId, emitted, maxPages - pages);
+        return;
+      }
+      throw err;
+    }
+    pages += 1;
+    const items = itemsOf(response, path);
+    for (const item of items) {
+      const id = numericId(item);
+      if (id !== null) {
+        lastId = lastId === null ? id : Math.max(lastId, id);
+        emitted?.add(id);
+      }
+    }
+    yield { items, response };
+    if (items.length === 0) return;
+    const size = servedPageSize(response.headers, query.per_page);
+    if (size !== null && items.length < size) return;
+    const nextHeader = response.headers.get('x-next-page');
+    let next: number | null;
+    if (nextHeader !== null) {
+      next = /^\s*\d+\s*$/.test(nextHeader) ? Number(nextHeader) : null;
+    } else {
+      next = nextLink(response.headers.get('link')) !== null ? page + 1 : null;
+    }
+    if (next === null || next <= page) return;
+    page = next;
+  }
+}
+
+async function* keysetAfterOffsetCap(client: Client, path: string, query: Query, lastId: number | null, emitted: Set<number> | null, maxPages: number): AsyncGenerator<Page> {
+  const { page: _page, order_by: _order, sort: _sort, ...rest } = query;
+  const keysetQuery: Query = { ...rest, order_by: 'id', sort: 'asc' };
+  if (emitted === null && lastId !== null) keysetQuery.id_after = lastId;
+  for await (const p of keysetPages(client, path, keysetQuery, { maxPages })) {
+    if (emitted === null) {
+      yield p;
+      continue;
+    }
+    const fresh = p.items.filter((item) => {
+      const id = numericId(item);
+      return id === null || !emitted.has(id);
+    });
+    yield { items: fresh, response: p.response };
+  }
+}
+
+/** Keyset pagination: `pagination=keyset`, then Link rel="next" verbatim until there is none. */
+export async function* keysetPages(client: Client, path: string, query: Query, opts: PageOptions = {}): AsyncGenerator<Page> {
+  const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
+  let response: GitLabResponse;
+  try {
+    response = await client.get(path, { ...query, pagination: 'keyset' });
+  } catch (err) {
+    // "Keyset pagination is not yet available for this type of request" (405; 400 on older GitLab): use offset paging.
+    if (err instanceof GitLabHttpError && (err.status === 405 || err.status === 400) && /keyset/i.test(err.gitlabMessage) && !isOffsetCapMessage(err.gitlabMessage)) {
+      yield* offsetPages(client, path, query, opts);
+      return;
+    }
+    throw err;
+  }
+  let pages = 1;
+  let previous: string | null = null;
+  for (;;) {
+    const items = itemsOf(response, path);
+    yield { items, response };
+    const next = nextLink(response.headers.get('link'));
+    if (next === null) return;
+    if (next === previous) {
+      throw new GitLabResponseError(`GitLab answered ${describe(path)} with the same next-page link twice; stopping to avoid a loop.`);
+    }
+    guard(pages, maxPages, path);
+    previous = next;
+    response = await client.getUrl(next);
+    pages += 1;
+  }
+}
+
+function seekItemsOf<T extends SeekItem>(items: unknown[], path: string): Array<{ item: T; at: number }> {
+  return items.map((raw) => {
+    const o = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : null;
+    const at = o && typeof o.updated_at === 'string' ? Date.parse(o.updated_at) : Number.NaN;
+    if (!o || typeof o.id !== 'number' || Number.isNaN(at)) {
+      throw new GitLabResponseError(`GitLab answered ${describe(path)} with an item without a numeric id and a valid updated_at.`);
+    }
+    return { item: raw as T, at };
+  });
+}
+
+/**
+ * The timestamp seek over a list sorted by updated_at ascending. Cannot skip rows updated during
+ * the scan (they move past the cursor and are read later); a page entirely at one timestamp still
+ * makes progress by stepping page numbers at that cursor. Stepping pages is offset paging, so a
+ * row of the tie updated meanwhile shifts the rest back by one: once a stepped tie ends, the tie is
+ * re-read (`updated_after = updated_before = T`) until a pass finds nothing new, before the cursor
+ * moves past it.
+ */
+export async function* seekPages<T extends SeekItem>(
+  client: Client,
+  path: string,
+  opts: { query: Query; updatedAfter: string | null; pageSize: number; maxPages?: number },
+): AsyncGenerator<SeekPage<T>> {
+  const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
+  let cursorMs = opts.updatedAfter === null ? Number.NEGATIVE_INFINITY : Date.parse(opts.updatedAfter);
+  if (Number.isNaN(cursorMs)) throw new GitLabResponseError(`seekPages: updatedAfter is not a timestamp: ${opts.updatedAfter}`);
+  let cursor: string | null = opts.updatedAfter === null ? null : new Date(cursorMs).toISOString();
+  /** Ids emitted whose updated_at equals the cursor. */
+  let atCursor = new Set<number>();
+  let page = 1;
+  const budget = { pages: 0 };
+  const fetchRows = async (query: Query): Promise<{ rows: Array<{ item: T; at: number }>; short: boolean }> => {
+    guard(budget.pages, maxPages, path);
+    const response = await client.get(path, { ...opts.query, order_by: 'updated_at', sort: 'asc', per_page: opts.pageSize, ...query });
+    budget.pages += 1;
+    const rows = seekItemsOf<T>(itemsOf(response, path), path);
+    const size = servedPageSize(response.headers, opts.pageSize);
+    // GitLab says when this filter has no further page (X-Next-Page empty): no extra request to find the end.
+    const nextHeader = response.headers.get('x-next-page');
+    const lastPage = nextHeader !== null && nextHeader.trim() === '';
+    return { rows, short: rows.length === 0 || lastPage || (size !== null && rows.length < size) };
+  };
+
+  for (;;) {
+    const { rows, short } = await fetchRows({ page, updated_after: cursor ?? undefined });
+    if (rows.length === 0) return;
+
+    let fresh: T[] = [];
+    let maxMs = cursorMs;
+    for (const { item, at } of rows) {
+      if (at < cursorMs || (at === cursorMs && atCursor.has(item.id))) continue;
+      fresh.push(item);
+      if (at > maxMs) maxMs = at;
+    }
+    if (maxMs > cursorMs) {
+      if (page > 1 && cursor !== null) {
+        // A stepped tie at `cursor` just ended: keep the cursor until the tie is verified.
+        for (const r of rows) if (r.at === cursorMs) atCursor.add(r.item.id);
+        yield { items: fresh, cursor };
+        yield* recheckTie(cursor, cursorMs);
+        fresh = [];
+      }
+      cursorMs = maxMs;
+      cursor = new Date(maxMs).toISOString();
+      atCursor = new Set(rows.filter((r) => r.at === maxMs).map((r) => r.item.id));
+      page = 1;
+      yield { items: fresh, cursor };
+    } else {
+      // Nothing later than the cursor on this page: the whole page sits at the cursor timestamp
+      // (a tie), so step to the next page at the same cursor.
+      for (const r of rows) if (r.at === cursorMs) atCursor.add(r.item.id);
+      page += 1;
+      if (fresh.length > 0) yield { items: fresh, cursor };
+    }
+    if (short) return;
+  }
+
+  async function* recheckTie(tie: string, tieMs: number): AsyncGenerator<SeekPage<T>> {
+    for (let pass = 0; pass < 3; pass += 1) {
+      let found = 0;
+      for (let p = 1; ; p += 1) {
+        const { rows, short } = await fetchRows({ page: p, updated_after: tie, updated_before: tie });
+        const missed = rows.filter((r) => r.at === tieMs && !atCursor.has(r.item.id)).map((r) => r.item);
+        for (const m of missed) atCursor.add(m.id);
+        found += missed.length;
+        if (missed.length > 0) yield { items: missed, cursor: tie };
+        if (short) break;
+      }
+      if (found === 0) return;
+    }
+  }
+}

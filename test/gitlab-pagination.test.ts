@@ -1,0 +1,389 @@
+import t, { type Test } from 'tap';
+import fetchMock from 'fetch-mock';
+import type { CallLog } from 'fetch-mock';
+import { GitLabClient } from '../lib/gitlab/client.js';
+import { keysetPages, offsetPages, seekPages, type Page, type SeekPage } from '../lib/gitlab/pagination.js';
+import { fakeClock } from '../lib/clock.js';
+import { memoryLogger } from '../lib/log.js';
+import { GitLabResponseError } from '../lib/errors.js';
+
+const ORIGIN = 'https://gitlab.example.com';
+const API = `${ORIGIN}/api/v4`;
+const TOKEN = 'glpat-SeCrEt-t0ken-xyz';
+
+function setup() {
+  const fm = fetchMock.createInstance();
+  const client = new GitLabClient({
+    apiUrl: ORIGIN,
+    token: TOKEN,
+    tokenType: 'private',
+    userAgent: 'tap-gitlab/test',
+    timeoutMs: 30_000,
+    maxRetries: 2,
+    concurrency: 2,
+    fetch: fm.fetchHandler,
+    clock: fakeClock(),
+    logger: memoryLogger(),
+    random: () => 0.5,
+  });
+  return { fm, client };
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+function urls(fm: ReturnType<typeof fetchMock.createInstance>): string[] {
+  const all = fm.callHistory.calls().map((c) => c.url);
+  return all;
+}
+
+function assertNoToken(t: Test, fm: ReturnType<typeof fetchMock.createInstance>): void {
+  for (const u of urls(fm)) t.notOk(u.includes(TOKEN), 'token not in URL');
+}
+
+function ids(pages: Array<Page | SeekPage<{ id: number }>>): number[] {
+  return pages.flatMap((p) => (p.items as Array<{ id: number }>).map((i) => i.id));
+}
+
+function range(from: number, to: number): Array<{ id: number }> {
+  const out: Array<{ id: number }> = [];
+  for (let i = from; i <= to; i++) out.push({ id: i });
+  return out;
+}
+
+t.test('offset paging stops on an empty X-Next-Page without totals', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/groups/9/projects`, (call: CallLog) => {
+    const page = Number(new URL(call.url).searchParams.get('page'));
+    const next = page < 3 ? String(page + 1) : '';
+    return { status: 200, body: range((page - 1) * 2 + 1, page * 2), headers: { 'x-page': String(page), 'x-per-page': '2', 'x-next-page': next } };
+  });
+  const pages = await collect(offsetPages(client, '/groups/9/projects', { per_page: 2, include_subgroups: true }));
+  t.same(ids(pages), [1, 2, 3, 4, 5, 6]);
+  t.same(urls(fm), [
+    `${API}/groups/9/projects?per_page=2&include_subgroups=true&page=1`,
+    `${API}/groups/9/projects?per_page=2&include_subgroups=true&page=2`,
+    `${API}/groups/9/projects?per_page=2&include_subgroups=true&page=3`,
+  ]);
+  for (const p of pages) t.equal(p.response.headers.get('x-total'), null, 'no totals were needed');
+  assertNoToken(t, fm);
+});
+
+t.test('offset paging reads lower-case headers and stops on a Link without rel="next"', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/groups/9/projects`, (call: CallLog) => {
+    const page = Number(new URL(call.url).searchParams.get('page'));
+    const link = page < 2 ? `<${API}/groups/9/projects?page=${page + 1}>; rel="next", <${API}/groups/9/projects?page=1>; rel="first"` : `<${API}/groups/9/projects?page=1>; rel="first"`;
+    return { status: 200, body: range(page * 10, page * 10 + 1), headers: { link } };
+  });
+  const pages = await collect(offsetPages(client, '/groups/9/projects', { per_page: 2 }));
+  t.same(ids(pages), [10, 11, 20, 21]);
+  t.equal(urls(fm).length, 2);
+});
+
+t.test('offset paging stops on a short page without asking for another', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/groups/9/projects`, { status: 200, body: range(1, 3), headers: { 'x-next-page': '2' } });
+  const pages = await collect(offsetPages(client, '/groups/9/projects', { per_page: 100 }));
+  t.same(ids(pages), [1, 2, 3]);
+  t.equal(urls(fm).length, 1);
+});
+
+t.test('offset paging trusts X-Per-Page when GitLab clamps per_page', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/groups/9/projects`, (call: CallLog) => {
+    const page = Number(new URL(call.url).searchParams.get('page'));
+    return { status: 200, body: page === 1 ? range(1, 100) : range(101, 150), headers: { 'x-per-page': '100', 'x-next-page': page === 1 ? '2' : '' } };
+  });
+  const pages = await collect(offsetPages(client, '/groups/9/projects', { per_page: 500 }));
+  t.equal(ids(pages).length, 150);
+  t.equal(urls(fm).length, 2);
+});
+
+t.test('offset paging stops at an empty page', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/groups/9/projects`, { status: 200, body: [], headers: { 'x-next-page': '2' } });
+  const pages = await collect(offsetPages(client, '/groups/9/projects', {}));
+  t.same(ids(pages), []);
+  t.equal(urls(fm).length, 1);
+});
+
+const OFFSET_CAP = { error: 'Offset pagination has a maximum allowed offset of 4 for requests that return objects of type Project. Remaining records can be retrieved using keyset pagination.' };
+
+/** A /projects endpoint with 7 projects, an offset cap at 4 rows, and keyset paging by id. */
+function projectsWithOffsetCap(fm: ReturnType<typeof fetchMock.createInstance>, order: number[]): void {
+  fm.route(`begin:${API}/projects`, (call: CallLog) => {
+    const q = new URL(call.url).searchParams;
+    const perPage = Number(q.get('per_page'));
+    if (q.get('pagination') === 'keyset') {
+      const after = Number(q.get('id_after') ?? 0);
+      const rows = range(1, 7).filter((r) => r.id > after).slice(0, perPage);
+      const last = rows[rows.length - 1];
+      const more = last !== undefined && last.id < 7;
+      const headers: Record<string, string> = more ? { link: `<${API}/projects?id_after=${last.id}&order_by=id&pagination=keyset&per_page=${perPage}&sort=asc>; rel="next"` } : {};
+      return { status: 200, body: rows, headers };
+    }
+    const page = Number(q.get('page'));
+    if (page * perPage > 4) return { status: 405, body: OFFSET_CAP };
+    const rows = order.slice((page - 1) * perPage, page * perPage).map((id) => ({ id }));
+    return { status: 200, body: rows, headers: { 'x-per-page': String(perPage), 'x-next-page': String(page + 1) } };
+  });
+}
+
+t.test('a 405 offset cap switches to keyset from the last id and continues without duplicates', async (t) => {
+  const { fm, client } = setup();
+  projectsWithOffsetCap(fm, [1, 2, 3, 4, 5, 6, 7]);
+  const pages = await collect(offsetPages(client, '/projects', { membership: true, order_by: 'id', sort: 'asc', per_page: 2 }));
+  t.same(ids(pages), [1, 2, 3, 4, 5, 6, 7]);
+  t.same(urls(fm), [
+    `${API}/projects?membership=true&order_by=id&sort=asc&per_page=2&page=1`,
+    `${API}/projects?membership=true&order_by=id&sort=asc&per_page=2&page=2`,
+    `${API}/projects?membership=true&order_by=id&sort=asc&per_page=2&page=3`,
+    `${API}/projects?membership=true&per_page=2&order_by=id&sort=asc&id_after=4&pagination=keyset`,
+    `${API}/projects?id_after=6&order_by=id&pagination=keyset&per_page=2&sort=asc`,
+  ]);
+});
+
+t.test('a 405 offset cap on another ordering restarts keyset from the start and drops what was emitted', async (t) => {
+  const { fm, client } = setup();
+  projectsWithOffsetCap(fm, [7, 5, 3, 1, 2, 4, 6]);
+  const pages = await collect(offsetPages(client, '/projects', { membership: true, per_page: 2 }));
+  t.same(ids(pages).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7]);
+  t.equal(urls(fm)[3], `${API}/projects?membership=true&per_page=2&order_by=id&sort=asc&pagination=keyset`);
+});
+
+t.test('a 405 on the first page is not mistaken for the cap: the error surfaces', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/projects`, { status: 405, body: OFFSET_CAP });
+  await t.rejects(collect(offsetPages(client, '/projects', { per_page: 2 })), { name: 'GitLabHttpError', message: /GitLab answered 405/ });
+  t.equal(urls(fm).length, 1);
+});
+
+t.test('keyset paging follows Link rel="next" verbatim, re-based onto the configured origin', async (t) => {
+  const { fm, client } = setup();
+  // GitLab builds Link URLs from its own configured host, here an internal name.
+  fm.route(`begin:${API}/users`, (call: CallLog) => {
+    const after = Number(new URL(call.url).searchParams.get('id_after') ?? 0);
+    const rows = range(after + 1, Math.min(after + 2, 5));
+    const last = rows[rows.length - 1]?.id ?? 5;
+    return { status: 200, body: rows, headers: last < 5 ? { link: `<http://gitlab.internal:8080/api/v4/users?id_after=${last}&order_by=id&pagination=keyset&per_page=2&sort=asc&active=true>; rel="next"` } : {} };
+  });
+  const pages = await collect(keysetPages(client, '/users', { order_by: 'id', sort: 'asc', per_page: 2, active: true }));
+  t.same(ids(pages), [1, 2, 3, 4, 5]);
+  t.same(urls(fm), [
+    `${API}/users?order_by=id&sort=asc&per_page=2&active=true&pagination=keyset`,
+    `${API}/users?id_after=2&order_by=id&pagination=keyset&per_page=2&sort=asc&active=true`,
+    `${API}/users?id_after=4&order_by=id&pagination=keyset&per_page=2&sort=asc&active=true`,
+  ]);
+  for (const c of fm.callHistory.calls()) t.equal(new URL(c.url).origin, ORIGIN, 'never leaves the configured origin');
+  assertNoToken(t, fm);
+});
+
+t.test('keyset paging ends on an empty last page without a next link', async (t) => {
+  const { fm, client } = setup();
+  let n = 0;
+  fm.route(`begin:${API}/projects`, () => {
+    n += 1;
+    return n === 1 ? { status: 200, body: range(1, 2), headers: { link: `<${API}/projects?id_after=2&pagination=keyset>; rel="next"` } } : { status: 200, body: [] };
+  });
+  const pages = await collect(keysetPages(client, '/projects', { order_by: 'id', sort: 'asc' }));
+  t.same(ids(pages), [1, 2]);
+  t.equal(pages.length, 2);
+});
+
+t.test('keyset paging falls back to offset paging where GitLab does not offer keyset', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/groups/3/projects`, (call: CallLog) => {
+    const q = new URL(call.url).searchParams;
+    if (q.get('pagination') === 'keyset') return { status: 405, body: { message: '405 Method Not Allowed - Keyset pagination is not yet available for this type of request' } };
+    const page = Number(q.get('page'));
+    return { status: 200, body: range(page, page), headers: { 'x-next-page': page < 2 ? '2' : '' } };
+  });
+  const pages = await collect(keysetPages(client, '/groups/3/projects', { order_by: 'id', sort: 'asc', per_page: 1 }));
+  t.same(ids(pages), [1, 2]);
+  t.same(urls(fm), [
+    `${API}/groups/3/projects?order_by=id&sort=asc&per_page=1&pagination=keyset`,
+    `${API}/groups/3/projects?order_by=id&sort=asc&per_page=1&page=1`,
+    `${API}/groups/3/projects?order_by=id&sort=asc&per_page=1&page=2`,
+  ]);
+});
+
+t.test('keyset paging refuses to loop on a repeated next link', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/projects`, { status: 200, body: range(1, 2), headers: { link: `<${API}/projects?id_after=2&pagination=keyset>; rel="next"` } });
+  await t.rejects(collect(keysetPages(client, '/projects', { order_by: 'id', sort: 'asc' })), GitLabResponseError);
+  t.equal(urls(fm).length, 2);
+});
+
+t.test('a server that never stops announcing pages hits the page guard with a clear error', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/projects`, (call: CallLog) => {
+    const page = Number(new URL(call.url).searchParams.get('page'));
+    return { status: 200, body: range(1, 2), headers: { 'x-next-page': String(page + 1) } };
+  });
+  await t.rejects(collect(offsetPages(client, '/projects', { per_page: 2 }, { maxPages: 5 })), { name: 'GitLabResponseError', message: /after 5 pages/ });
+  t.equal(urls(fm).length, 5);
+});
+
+t.test('a page that is not a JSON array raises GitLabResponseError', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/projects`, { status: 200, body: { message: 'not a list' } });
+  await t.rejects(collect(offsetPages(client, '/projects', {})), { name: 'GitLabResponseError', message: /JSON array/ });
+});
+
+// ---------- timestamp seek ----------
+
+interface Mr {
+  id: number;
+  updated_at: string;
+}
+
+const T0 = Date.UTC(2024, 4, 1, 10, 0, 0);
+const ts = (s: number): string => new Date(T0 + s * 1000).toISOString();
+
+/** A merge request list that sorts by updated_at asc (then id), honours inclusive updated_after/updated_before, page and per_page. */
+function mrServer(fm: ReturnType<typeof fetchMock.createInstance>, rows: Mr[], beforeRequest: (n: number) => void = () => {}): void {
+  let n = 0;
+  fm.route(`begin:${API}/projects/1/merge_requests`, (call: CallLog) => {
+    n += 1;
+    beforeRequest(n);
+    const q = new URL(call.url).searchParams;
+    const after = q.get('updated_after');
+    const before = q.get('updated_before');
+    const perPage = Math.min(100, Number(q.get('per_page') ?? 20));
+    const page = Number(q.get('page') ?? 1);
+    const list = rows
+      .filter((r) => (after === null || Date.parse(r.updated_at) >= Date.parse(after)) && (before === null || Date.parse(r.updated_at) <= Date.parse(before)))
+      .sort((a, b) => Date.parse(a.updated_at) - Date.parse(b.updated_at) || a.id - b.id);
+    const slice = list.slice((page - 1) * perPage, page * perPage).map((r) => ({ ...r }));
+    const hasNext = page * perPage < list.length;
+    return { status: 200, body: slice, headers: { 'x-per-page': String(perPage), 'x-page': String(page), 'x-next-page': hasNext ? String(page + 1) : '' } };
+  });
+}
+
+function seekQueries(fm: ReturnType<typeof fetchMock.createInstance>): string[] {
+  return urls(fm).map((u) => {
+    const q = new URL(u).searchParams;
+    return [`page=${q.get('page')}`, `after=${q.get('updated_after') ?? '-'}`, q.get('updated_before') ? `before=${q.get('updated_before')}` : ''].filter(Boolean).join(' ');
+  });
+}
+
+t.test('seek paging moves updated_after to the last timestamp and drops ids already emitted there', async (t) => {
+  const { fm, client } = setup();
+  const rows: Mr[] = [1, 2, 3, 4, 5].map((i) => ({ id: i, updated_at: ts(i) }));
+  mrServer(fm, rows);
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: { state: 'all' }, updatedAfter: null, pageSize: 2 }));
+  t.same(ids(pages), [1, 2, 3, 4, 5]);
+  t.same(
+    pages.map((p) => p.cursor),
+    [ts(2), ts(3), ts(4), ts(5)],
+  );
+  t.same(urls(fm)[0], `${API}/projects/1/merge_requests?state=all&order_by=updated_at&sort=asc&per_page=2&page=1`);
+  // The boundary row comes back each time (updated_after is inclusive); an empty X-Next-Page ends the scan
+  // without one more request.
+  t.same(seekQueries(fm), ['page=1 after=-', `page=1 after=${ts(2)}`, `page=1 after=${ts(3)}`, `page=1 after=${ts(4)}`]);
+  assertNoToken(t, fm);
+});
+
+t.test('seek paging starts from the bookmark, sent as an ISO timestamp', async (t) => {
+  const { fm, client } = setup();
+  mrServer(fm, [1, 2, 3].map((i) => ({ id: i, updated_at: ts(i) })));
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: '2024-05-01T12:00:02+02:00', pageSize: 100 }));
+  t.same(ids(pages), [2, 3]);
+  t.same(seekQueries(fm), [`page=1 after=${ts(2)}`]);
+});
+
+t.test('seek paging does not lose a row that moves to the end mid-scan, where page=N offset paging does', async (t) => {
+  const initial = (): Mr[] => [1, 2, 3, 4, 5, 6].map((i) => ({ id: i, updated_at: ts(i) }));
+  // After the first page is served, MR 1 is edited and jumps to the end of the ordering.
+  const touch = (rows: Mr[]) => (n: number) => {
+    if (n === 2) (rows[0] as Mr).updated_at = ts(100);
+  };
+
+  // Naive offset paging over the same changing data.
+  const naive = setup();
+  const naiveRows = initial();
+  mrServer(naive.fm, naiveRows, touch(naiveRows));
+  const naivePages = await collect(offsetPages(naive.client, '/projects/1/merge_requests', { order_by: 'updated_at', sort: 'asc', per_page: 2 }));
+  const naiveIds = new Set(ids(naivePages));
+  t.notOk(naiveIds.has(3), 'offset paging skips MR 3 for good (the hazard this iterator exists for)');
+
+  const seek = setup();
+  const seekRows = initial();
+  mrServer(seek.fm, seekRows, touch(seekRows));
+  const pages = await collect(seekPages<Mr>(seek.client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 2 }));
+  const got = ids(pages);
+  t.same([...new Set(got)].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6], 'every MR is read');
+  t.same(
+    got.filter((id) => id !== 1),
+    [2, 3, 4, 5, 6],
+    'MRs that did not change are read exactly once',
+  );
+  t.same(pages[pages.length - 1]?.cursor, ts(100));
+});
+
+t.test('150 rows sharing one updated_at are read completely, each exactly once', async (t) => {
+  const { fm, client } = setup();
+  const rows: Mr[] = [];
+  for (let i = 1; i <= 150; i++) rows.push({ id: i, updated_at: ts(0) });
+  mrServer(fm, rows);
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 100 }));
+  const got = ids(pages);
+  t.equal(got.length, 150);
+  t.same(got, range(1, 150).map((r) => r.id));
+  t.same(seekQueries(fm), ['page=1 after=-', `page=1 after=${ts(0)}`, `page=2 after=${ts(0)}`]);
+  for (const p of pages) t.equal(p.cursor, ts(0));
+});
+
+t.test('a tie of 150 rows followed by later rows steps through the tie, re-checks it, then seeks on', async (t) => {
+  const { fm, client } = setup();
+  const rows: Mr[] = [];
+  for (let i = 1; i <= 150; i++) rows.push({ id: i, updated_at: ts(0) });
+  for (let i = 151; i <= 270; i++) rows.push({ id: i, updated_at: ts(i) });
+  mrServer(fm, rows);
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 100 }));
+  const got = ids(pages);
+  t.same(got, range(1, 270).map((r) => r.id), 'all 270 rows, each once, in order');
+  t.same(seekQueries(fm), [
+    'page=1 after=-',
+    `page=1 after=${ts(0)}`,
+    `page=2 after=${ts(0)}`,
+    `page=1 after=${ts(0)} before=${ts(0)}`,
+    `page=2 after=${ts(0)} before=${ts(0)}`,
+    `page=1 after=${ts(200)}`,
+  ]);
+  t.same(pages[pages.length - 1]?.cursor, ts(270));
+});
+
+t.test('a tie row edited while the tie is stepped does not make its neighbour disappear', async (t) => {
+  const { fm, client } = setup();
+  const rows: Mr[] = [];
+  for (let i = 1; i <= 150; i++) rows.push({ id: i, updated_at: ts(0) });
+  for (let i = 151; i <= 160; i++) rows.push({ id: i, updated_at: ts(i) });
+  // Just before page 2 of the tie is read, MR 5 is edited: every later tie row slides back one slot.
+  mrServer(fm, rows, (n) => {
+    if (n === 3) (rows[4] as Mr).updated_at = ts(500);
+  });
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 100 }));
+  const got = ids(pages);
+  t.same([...new Set(got)].sort((a, b) => a - b), range(1, 160).map((r) => r.id), 'MR 101 is not lost');
+  t.equal(got.filter((id) => id === 101).length, 1);
+  t.equal(got.length, 161, 'only the edited MR 5 is read twice');
+  t.same(pages[pages.length - 1]?.cursor, ts(500));
+});
+
+t.test('seek paging stops at the page guard when a server ignores its filters', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/projects/1/merge_requests`, { status: 200, body: [1, 2].map((i) => ({ id: i, updated_at: ts(0) })) });
+  await t.rejects(collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 2, maxPages: 10 })), { name: 'GitLabResponseError', message: /after 10 pages/ });
+  t.equal(urls(fm).length, 10);
+});
+
+t.test('seek paging rejects items without id or updated_at', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`begin:${API}/projects/1/merge_requests`, { status: 200, body: [{ id: 1, updated_at: 'yesterday' }] });
+  await t.rejects(collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 2 })), GitLabResponseError);
+});

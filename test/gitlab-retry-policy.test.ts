@@ -1,0 +1,48 @@
+import t from 'tap';
+import { backoffMs, isRetryableStatus, rateLimitResetAt, rateLimitWait, retryAfterMs, serverErrorWait, MAX_SERVER_WAIT_MS } from '../lib/gitlab/retry-policy.js';
+
+const NOW = Date.UTC(2024, 0, 1);
+
+t.test('retries 408, 429, 500, 502, 503, 504 and 520-530 only', async (t) => {
+  const retried = [408, 429, 500, 502, 503, 504, 520, 521, 522, 524, 530];
+  const final = [400, 401, 403, 404, 405, 409, 410, 422, 501, 505, 519, 531];
+  for (const s of retried) t.ok(isRetryableStatus(s), `${s} retried`);
+  for (const s of final) t.notOk(isRetryableStatus(s), `${s} not retried`);
+});
+
+t.test('backoff grows exponentially with equal jitter and is capped', async (t) => {
+  t.same([0, 1, 2, 3].map((a) => backoffMs(a, () => 0)), [500, 1000, 2000, 4000]);
+  t.same([0, 1, 2, 3].map((a) => backoffMs(a, () => 1)), [1000, 2000, 4000, 8000]);
+  t.equal(backoffMs(20, () => 1), 60_000);
+  t.equal(backoffMs(20, () => 0), 30_000);
+});
+
+t.test('Retry-After is read as seconds or as an HTTP date, clamped', async (t) => {
+  t.equal(retryAfterMs(new Headers({ 'retry-after': '30' }), NOW), 30_000);
+  t.equal(retryAfterMs(new Headers({ 'retry-after': '1.5' }), NOW), 1500);
+  t.equal(retryAfterMs(new Headers({ 'retry-after': new Date(NOW + 9000).toUTCString() }), NOW), 9000);
+  t.equal(retryAfterMs(new Headers({ 'retry-after': new Date(NOW - 9000).toUTCString() }), NOW), 0);
+  t.equal(retryAfterMs(new Headers({ 'retry-after': '999999' }), NOW), MAX_SERVER_WAIT_MS);
+  t.equal(retryAfterMs(new Headers({ 'retry-after': 'soon' }), NOW), null);
+  t.equal(retryAfterMs(new Headers(), NOW), null);
+});
+
+t.test('RateLimit-Reset is epoch seconds (or delta seconds when small); RateLimit-ResetTime is a fallback', async (t) => {
+  t.equal(rateLimitResetAt(new Headers({ 'ratelimit-reset': String(NOW / 1000 + 30) }), NOW), NOW + 30_000);
+  t.equal(rateLimitResetAt(new Headers({ 'ratelimit-reset': '30' }), NOW), NOW + 30_000);
+  t.equal(rateLimitResetAt(new Headers({ 'ratelimit-resettime': new Date(NOW + 5000).toUTCString() }), NOW), NOW + 5000);
+  t.equal(rateLimitResetAt(new Headers(), NOW), null);
+});
+
+t.test('a 429 waits Retry-After, else until the reset, else backs off', async (t) => {
+  const reset = String(NOW / 1000 + 40);
+  t.same(rateLimitWait(new Headers({ 'retry-after': '5', 'ratelimit-reset': reset }), NOW, 0, () => 0.5), { ms: 5000, reason: 'retry-after' });
+  t.same(rateLimitWait(new Headers({ 'ratelimit-reset': reset }), NOW, 0, () => 0.5), { ms: 40_000, reason: 'ratelimit-reset' });
+  t.same(rateLimitWait(new Headers({ 'ratelimit-reset': String(NOW / 1000 - 5) }), NOW, 1, () => 0.5), { ms: 7500, reason: 'backoff' });
+  t.same(rateLimitWait(new Headers(), NOW, 0, () => 0), { ms: 2500, reason: 'backoff' });
+});
+
+t.test('a 5xx honours Retry-After when present', async (t) => {
+  t.same(serverErrorWait(new Headers({ 'retry-after': '3' }), NOW, 4, () => 0.5), { ms: 3000, reason: 'retry-after' });
+  t.same(serverErrorWait(new Headers(), NOW, 2, () => 0.5), { ms: 3000, reason: 'backoff' });
+});
