@@ -30,6 +30,8 @@ export interface SeekPage<T> {
   items: T[];
   /** Every row with updated_at < cursor has been yielded; rows at == cursor may repeat on resume. */
   cursor: string | null;
+  /** Ids yielded so far whose updated_at equals the cursor: pass them back as `seenAtCursor` to resume without repeats. */
+  idsAtCursor: number[];
 }
 
 export interface PageOptions {
@@ -194,14 +196,14 @@ function seekItemsOf<T extends SeekItem>(items: unknown[], path: string): Array<
 export async function* seekPages<T extends SeekItem>(
   client: Client,
   path: string,
-  opts: { query: Query; updatedAfter: string | null; pageSize: number; maxPages?: number },
+  opts: { query: Query; updatedAfter: string | null; pageSize: number; maxPages?: number; seenAtCursor?: readonly number[] },
 ): AsyncGenerator<SeekPage<T>> {
   const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
   let cursorMs = opts.updatedAfter === null ? Number.NEGATIVE_INFINITY : Date.parse(opts.updatedAfter);
   if (Number.isNaN(cursorMs)) throw new GitLabResponseError(`seekPages: updatedAfter is not a timestamp: ${opts.updatedAfter}`);
   let cursor: string | null = opts.updatedAfter === null ? null : new Date(cursorMs).toISOString();
   /** Ids emitted whose updated_at equals the cursor. */
-  let atCursor = new Set<number>();
+  let atCursor = new Set<number>(opts.updatedAfter === null ? [] : (opts.seenAtCursor ?? []));
   let page = 1;
   const budget = { pages: 0 };
   const fetchRows = async (query: Query): Promise<{ rows: Array<{ item: T; at: number }>; short: boolean }> => {
@@ -231,7 +233,7 @@ export async function* seekPages<T extends SeekItem>(
       if (page > 1 && cursor !== null) {
         // A stepped tie at `cursor` just ended: keep the cursor until the tie is verified.
         for (const r of rows) if (r.at === cursorMs) atCursor.add(r.item.id);
-        yield { items: fresh, cursor };
+        yield { items: fresh, cursor, idsAtCursor: [...atCursor] };
         yield* recheckTie(cursor, cursorMs);
         fresh = [];
       }
@@ -239,13 +241,13 @@ export async function* seekPages<T extends SeekItem>(
       cursor = new Date(maxMs).toISOString();
       atCursor = new Set(rows.filter((r) => r.at === maxMs).map((r) => r.item.id));
       page = 1;
-      yield { items: fresh, cursor };
+      yield { items: fresh, cursor, idsAtCursor: [...atCursor] };
     } else {
       // Nothing later than the cursor on this page: the whole page sits at the cursor timestamp
       // (a tie), so step to the next page at the same cursor.
       for (const r of rows) if (r.at === cursorMs) atCursor.add(r.item.id);
       page += 1;
-      if (fresh.length > 0) yield { items: fresh, cursor };
+      if (fresh.length > 0) yield { items: fresh, cursor, idsAtCursor: [...atCursor] };
     }
     if (short) return;
   }
@@ -258,7 +260,7 @@ export async function* seekPages<T extends SeekItem>(
         const missed = rows.filter((r) => r.at === tieMs && !atCursor.has(r.item.id)).map((r) => r.item);
         for (const m of missed) atCursor.add(m.id);
         found += missed.length;
-        if (missed.length > 0) yield { items: missed, cursor: tie };
+        if (missed.length > 0) yield { items: missed, cursor: tie, idsAtCursor: [...atCursor] };
         if (short) break;
       }
       if (found === 0) return;

@@ -1,0 +1,223 @@
+/**
+ * The users stream: every user referenced by the merge requests of the run, taken from the user
+ * objects GitLab embeds in merge requests (no call per user), enriched in batches with the profile
+ * fields those objects lack:
+ * - `graphql` (default): `users(ids:)` 100 ids per request;
+ * - `admin`: one keyset listing of `GET /users` (admin view: email, last_activity_on, ...);
+ * - `per_user`: `GET /users/:id` per user (slow; GitLab allows 300 per 10 minutes);
+ * - `none`: the embedded fields only, no request.
+ * Users waiting for enrichment are listed in the state (`users_pending`) so that a run stopped
+ * between a merge request page and the users batch still emits them on the next run.
+ */
+import { Type } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { GitLabHttpError, GitLabResponseError } from '../errors.js';
+import type { GitLabClient } from '../gitlab/client.js';
+import { keysetPages } from '../gitlab/pagination.js';
+import type { Logger } from '../log.js';
+import { toUserRecord, type EmbeddedUser, type UserRecord } from './users-schema.js';
+
+export type UserEnrichment = 'graphql' | 'admin' | 'per_user' | 'none';
+export const USER_BATCH_SIZE = 100;
+
+const GRAPHQL_QUERY = `query tapGitlabUsers($ids: [UserID!], $first: Int, $after: String) {
+  users(ids: $ids, first: $first, after: $after) {
+    nodes { id username name state publicEmail createdAt avatarUrl webUrl bot location jobTitle organization }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+const NullableString = Type.Unsafe<string | null>({ type: ['null', 'string'] });
+const NullableBoolean = Type.Unsafe<boolean | null>({ type: ['null', 'boolean'] });
+const GraphQlUsers = Type.Object({
+  users: Type.Object({
+    nodes: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        username: Type.Optional(NullableString),
+        name: Type.Optional(NullableString),
+        state: Type.Optional(NullableString),
+        publicEmail: Type.Optional(NullableString),
+        createdAt: Type.Optional(NullableString),
+        avatarUrl: Type.Optional(NullableString),
+        webUrl: Type.Optional(NullableString),
+        bot: Type.Optional(NullableBoolean),
+        location: Type.Optional(NullableString),
+        jobTitle: Type.Optional(NullableString),
+        organization: Type.Optional(NullableString),
+      }),
+    ),
+    pageInfo: Type.Object({ hasNextPage: Type.Boolean(), endCursor: Type.Optional(NullableString) }),
+  }),
+});
+const checkGraphQl = Compile(GraphQlUsers);
+const RestUser = Type.Object({ id: Type.Integer() });
+const checkRestUser = Compile(RestUser);
+
+function gidToId(gid: string): number | null {
+  const m = /\/User\/(\d+)$/.exec(gid);
+  return m ? Number(m[1]) : null;
+}
+
+export interface UserCollectorOptions {
+  client: GitLabClient;
+  mode: UserEnrichment;
+  logger: Logger;
+}
+
+/** Collects referenced users, remembers who was emitted this run, and emits them in batches. */
+export class UserCollector {
+  private readonly pending = new Map<number, EmbeddedUser | null>();
+  private readonly emitted = new Set<number>();
+  private adminDirectory: Map<number, Record<string, unknown>> | null = null;
+  private mode: UserEnrichment;
+  requests = 0;
+
+  constructor(private readonly opts: UserCollectorOptions) {
+    this.mode = opts.mode;
+  }
+
+  /** Users seen in a merge request; each is emitted once per run. */
+  add(users: readonly EmbeddedUser[]): void {
+    for (const u of users) {
+      if (this.emitted.has(u.id)) continue;
+      if (!this.pending.has(u.id) || this.pending.get(u.id) === null) this.pending.set(u.id, u);
+    }
+  }
+
+  /** Ids left pending by an earlier run (from the state): emitted from their profile alone. */
+  restore(ids: readonly number[]): void {
+    for (const id of ids) if (!this.pending.has(id) && !this.emitted.has(id)) this.pending.set(id, null);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  pendingIds(): number[] {
+    return [...this.pending.keys()];
+  }
+
+  get emittedCount(): number {
+    return this.emitted.size;
+  }
+
+  /** Emits full batches only (or everything with `all`), so batches stay 100 users wide. */
+  async flush(write: (record: UserRecord) => Promise<void>, opts: { all: boolean }): Promise<void> {
+    while (this.pending.size >= USER_BATCH_SIZE || (opts.all && this.pending.size > 0)) {
+      const batch = [...this.pending.entries()].slice(0, USER_BATCH_SIZE);
+      const profiles = await this.enrich(batch.map(([id]) => id));
+      for (const [id, embedded] of batch) {
+        const profile = profiles.get(id);
+        this.pending.delete(id);
+        if (embedded === null && profile === undefined) {
+          this.opts.logger.debug(`User ${id} from the previous run's pending list no longer exists; not emitted.`);
+          continue;
+        }
+        const base: EmbeddedUser = embedded ?? {
+          id,
+          username: null,
+          name: null,
+          state: null,
+          avatar_url: null,
+          web_url: null,
+          locked: null,
+        };
+        await write(toUserRecord(base, profile));
+        this.emitted.add(id);
+      }
+    }
+  }
+
+  private async enrich(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+    switch (this.mode) {
+      case 'none':
+        return new Map();
+      case 'graphql':
+        return this.enrichGraphQl(ids);
+      case 'admin':
+        return this.enrichAdmin(ids);
+      case 'per_user':
+        return this.enrichPerUser(ids);
+    }
+  }
+
+  private async enrichGraphQl(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+    const out = new Map<number, Record<string, unknown>>();
+    let after: string | null = null;
+    try {
+      for (;;) {
+        this.requests += 1;
+        const data: unknown = await this.opts.client.graphql(GRAPHQL_QUERY, {
+          ids: ids.map((id) => `gid://gitlab/User/${id}`),
+          first: USER_BATCH_SIZE,
+          after,
+        });
+        if (!checkGraphQl.Check(data)) throw new GitLabResponseError('GitLab GraphQL answered users(ids:) with an unexpected shape.');
+        for (const n of data.users.nodes) {
+          const id = gidToId(n.id);
+          if (id === null) continue;
+          out.set(id, {
+            id,
+            username: n.username ?? null,
+            name: n.name ?? null,
+            state: n.state ?? null,
+            public_email: n.publicEmail ?? null,
+            created_at: n.createdAt ?? null,
+            avatar_url: n.avatarUrl ?? null,
+            web_url: n.webUrl ?? null,
+            bot: n.bot ?? null,
+            location: n.location ?? null,
+            job_title: n.jobTitle ?? null,
+            organization: n.organization ?? null,
+          });
+        }
+        const info = data.users.pageInfo;
+        if (!info.hasNextPage || !info.endCursor) break;
+        after = info.endCursor;
+      }
+    } catch (err) {
+      if (err instanceof GitLabResponseError || (err instanceof GitLabHttpError && [400, 403, 404, 405].includes(err.status))) {
+        this.opts.logger.warn(`GraphQL user lookup failed (${err.message}); users are emitted with the fields embedded in merge requests only. Set user_enrichment to "admin" with an admin token, or "none" to silence this.`);
+        this.mode = 'none';
+        return out;
+      }
+      throw err;
+    }
+    return out;
+  }
+
+  private async enrichAdmin(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+    if (this.adminDirectory === null) {
+      const dir = new Map<number, Record<string, unknown>>();
+      for await (const page of keysetPages(this.opts.client, '/users', { order_by: 'id', sort: 'asc', per_page: USER_BATCH_SIZE })) {
+        this.requests += 1;
+        for (const raw of page.items) {
+          if (checkRestUser.Check(raw)) dir.set(raw.id, raw as Record<string, unknown>);
+        }
+      }
+      this.adminDirectory = dir;
+    }
+    const out = new Map<number, Record<string, unknown>>();
+    for (const id of ids) {
+      const p = this.adminDirectory.get(id);
+      if (p) out.set(id, p);
+    }
+    return out;
+  }
+
+  private async enrichPerUser(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+    const out = new Map<number, Record<string, unknown>>();
+    for (const id of ids) {
+      this.requests += 1;
+      try {
+        const res = await this.opts.client.get(`/users/${id}`);
+        if (checkRestUser.Check(res.body)) out.set(id, res.body as Record<string, unknown>);
+      } catch (err) {
+        if (err instanceof GitLabHttpError && err.status === 404) continue;
+        throw err;
+      }
+    }
+    return out;
+  }
+}

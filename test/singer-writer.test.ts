@@ -1,0 +1,224 @@
+import t from 'tap';
+import { PassThrough, Writable } from 'node:stream';
+import { TapError } from '../lib/errors.js';
+import { parseMessages } from '../lib/singer/messages.js';
+import { createWriter } from '../lib/singer/writer.js';
+
+const fixed = (): Date => new Date('2024-05-01T10:00:00.000Z');
+const schema = { type: 'object', properties: { id: { type: 'integer' }, title: { type: ['null', 'string'] } } };
+
+function sink(): { out: PassThrough; text: () => string } {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  return { out, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+t.test('writes SCHEMA, then RECORDs with time_extracted, then STATE, one JSON object per line', async (t) => {
+  const { out, text } = sink();
+  const w = createWriter(out, { now: fixed });
+  await w.writeSchema('merge_requests', schema, ['id'], ['updated_at']);
+  await w.writeRecord('merge_requests', { id: 1, title: 'Fix\nnewline ✓' });
+  await w.writeRecord('merge_requests', { id: 2, title: null }, new Date('2024-04-30T08:00:00+02:00'));
+  await w.writeState({ bookmarks: {} });
+  const lines = text().split('\n');
+  t.equal(lines.pop(), '', 'output ends with a newline');
+  t.same(
+    lines.map((l) => JSON.parse(l) as unknown),
+    [
+      { type: 'SCHEMA', stream: 'merge_requests', schema, key_properties: ['id'], bookmark_properties: ['updated_at'] },
+      { type: 'RECORD', stream: 'merge_requests', time_extracted: '2024-05-01T10:00:00.000Z', record: { id: 1, title: 'Fix\nnewline ✓' } },
+      { type: 'RECORD', stream: 'merge_requests', time_extracted: '2024-04-30T06:00:00.000Z', record: { id: 2, title: null } },
+      { type: 'STATE', value: { bookmarks: {} } },
+    ],
+  );
+  t.same(w.counts, { merge_requests: 2 });
+  t.equal(parseMessages(text()).length, 4, 'every line parses as a Singer message');
+});
+
+t.test('refuses a RECORD before its stream SCHEMA with a TapError', async (t) => {
+  const { out, text } = sink();
+  const w = createWriter(out, { now: fixed });
+  await w.writeSchema('projects', schema, ['id']);
+  await t.rejects(w.writeRecord('users', { id: 1 }), { code: 'SINGER_RECORD_BEFORE_SCHEMA' });
+  await t.rejects(w.writeRecord('users', { id: 1 }), TapError);
+  t.equal(text().split('\n').filter(Boolean).length, 1, 'nothing but the SCHEMA was written');
+  t.same(w.counts, {});
+});
+
+t.test('writes a repeated identical SCHEMA once, and again when the schema changes', async (t) => {
+  const { out, text } = sink();
+  const w = createWriter(out, { now: fixed });
+  await w.writeSchema('projects', schema, ['id']);
+  await w.writeSchema('projects', schema, ['id']);
+  const changed = { type: 'object', properties: { id: { type: 'integer' } } };
+  await w.writeSchema('projects', changed, ['id']);
+  const msgs = parseMessages(text());
+  t.same(
+    msgs.map((m) => m.type === 'SCHEMA' && m.schema),
+    [schema, changed],
+  );
+  t.notOk('bookmark_properties' in (msgs[0] ?? {}), 'no bookmark_properties when none are given');
+});
+
+t.test('counts records per stream', async (t) => {
+  const { out } = sink();
+  const w = createWriter(out, { now: fixed });
+  await w.writeSchema('a', schema, ['id']);
+  await w.writeSchema('b', schema, ['id']);
+  for (let i = 0; i < 3; i++) await w.writeRecord('a', { id: i });
+  await w.writeRecord('b', { id: 9 });
+  t.same(w.counts, { a: 3, b: 1 });
+});
+
+/** A slow target: accepts writes into a tiny buffer and flushes only when told. */
+function slowTarget(): { out: Writable; lines: string[]; pending: () => number; flush: () => void } {
+  const lines: string[] = [];
+  const queue: Array<() => void> = [];
+  const out = new Writable({
+    highWaterMark: 16,
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString('utf8'));
+      queue.push(cb);
+    },
+  });
+  return {
+    out,
+    lines,
+    pending: () => queue.length,
+    flush: () => {
+      while (queue.length > 0) queue.shift()?.();
+    },
+  };
+}
+
+t.test('waits for drain when the output buffer is full before resolving', async (t) => {
+  const target = slowTarget();
+  const w = createWriter(target.out, { now: fixed });
+  let resolved = false;
+  const p = w.writeSchema('projects', schema, ['id']).then(() => {
+    resolved = true;
+  });
+  await new Promise((r) => setImmediate(r));
+  t.equal(resolved, false, 'the write is still waiting: the target has not drained');
+  t.equal(target.lines.length, 1, 'the line was handed over whole');
+  target.flush();
+  await p;
+  t.equal(resolved, true, 'resolves once the target drains');
+});
+
+t.test('a record write under backpressure resolves only after drain', async (t) => {
+  const target = slowTarget();
+  const w = createWriter(target.out, { now: fixed });
+  const first = w.writeSchema('projects', schema, ['id']);
+  target.flush();
+  await first;
+  let done = false;
+  const p = w.writeRecord('projects', { id: 1, title: 'x'.repeat(100) }).then(() => {
+    done = true;
+  });
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  t.equal(done, false);
+  target.flush();
+  await p;
+  t.equal(done, true);
+  t.same(w.counts, { projects: 1 });
+});
+
+function epipeTarget(afterLines: number): { out: Writable; lines: string[] } {
+  const lines: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (lines.length >= afterLines) {
+        const err = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+        cb(err);
+        return;
+      }
+      lines.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  return { out, lines };
+}
+
+t.test('a closed stdout (EPIPE) marks the writer closed and later writes resolve quietly', async (t) => {
+  const target = epipeTarget(2);
+  const w = createWriter(target.out, { now: fixed });
+  await w.writeSchema('projects', schema, ['id']);
+  await w.writeRecord('projects', { id: 1 });
+  t.equal(w.closed, false);
+  await w.writeRecord('projects', { id: 2 });
+  await new Promise((r) => setImmediate(r));
+  t.equal(w.closed, true, 'closed after the EPIPE');
+  await t.resolves(w.writeRecord('projects', { id: 3 }));
+  await t.resolves(w.writeState({ bookmarks: {} }));
+  await t.resolves(w.writeRecord('never-declared', { id: 4 }), 'no ordering error once closed');
+  t.equal(target.lines.length, 2, 'nothing more reached the output');
+  t.ok(target.lines.every((l) => l.endsWith('\n')), 'no partial line');
+});
+
+t.test('an EPIPE while waiting for drain resolves the pending write', async (t) => {
+  const lines: string[] = [];
+  let fail: ((e: Error) => void) | undefined;
+  const out = new Writable({
+    highWaterMark: 8,
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString('utf8'));
+      fail = (e) => cb(e);
+    },
+  });
+  const w = createWriter(out, { now: fixed });
+  const p = w.writeSchema('projects', schema, ['id']);
+  await new Promise((r) => setImmediate(r));
+  fail?.(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+  await t.resolves(p);
+  t.equal(w.closed, true);
+});
+
+t.test('a stream that was already destroyed counts as closed', async (t) => {
+  const { out } = sink();
+  out.destroy();
+  const w = createWriter(out, { now: fixed });
+  await w.writeSchema('projects', schema, ['id']);
+  t.equal(w.closed, true);
+  await w.writeRecord('projects', { id: 1 });
+  t.same(w.counts, {});
+});
+
+t.test('another write error fails the next write with OUTPUT_FAILED', async (t) => {
+  const out = new Writable({
+    write(_chunk, _enc, cb) {
+      cb(Object.assign(new Error('disk full'), { code: 'ENOSPC' }));
+    },
+  });
+  const w = createWriter(out, { now: fixed });
+  // The failing write itself may reject or resolve depending on when the stream reports the error…
+  await w.writeSchema('projects', schema, ['id']).catch((err: unknown) => t.match(err, { code: 'OUTPUT_FAILED' }));
+  await new Promise((r) => setImmediate(r));
+  // …but every write after it fails loudly: this is not a reader that went away.
+  await t.rejects(w.writeState({}), { code: 'OUTPUT_FAILED', message: /disk full/ });
+});
+
+t.test('a real socket whose reader hangs up ends the writer quietly without a partial line', async (t) => {
+  const net = await import('node:net');
+  const received: Buffer[] = [];
+  const server = net.createServer((conn) => {
+    conn.once('data', (c: Buffer) => {
+      received.push(c);
+      conn.destroy();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  const w = createWriter(socket, { now: fixed });
+  await w.writeSchema('projects', schema, ['id']);
+  let i = 0;
+  while (!w.closed && i < 100_000) await w.writeRecord('projects', { id: i++, title: 'x'.repeat(200) });
+  t.equal(w.closed, true, 'the writer noticed the reader left');
+  t.ok(i < 100_000, 'and the loop stopped early');
+  t.ok(received[0]?.toString('utf8').startsWith('{"type":"SCHEMA"'));
+  socket.destroy();
+  await new Promise((r) => server.close(r));
+});

@@ -1,0 +1,233 @@
+import t from 'tap';
+import { fakeGitLab, mr, project, user, type FakeMr } from './helpers/fake-gitlab.js';
+import { testConfig } from './helpers/config.js';
+import { outline, recordIds, runOnce } from './helpers/run-sync.js';
+
+const ts = (minute: number) => new Date(Date.UTC(2024, 4, 1, 10, minute)).toISOString();
+const API = '/api/v4';
+
+function smallWorld() {
+  return fakeGitLab({
+    projects: [project(1, 'mergemind-api'), project(2, 'web-demo-app'), project(3, 'infra-archive', { archived: true })],
+    mrs: [mr(11, 1, ts(1), 1), mr(12, 1, ts(2), 2, { assignees: [user(3)] }), mr(21, 2, ts(3), 1, { reviewers: [user(4)] })],
+    users: [user(1), user(2), user(3), user(4)],
+  });
+}
+
+t.test('a full sync prints SCHEMAs, then projects, merge requests with their users, and STATEs after each page', async (t) => {
+  const gl = smallWorld();
+  const res = await runOnce({ gitlab: gl, config: testConfig() });
+  t.equal(res.error, null);
+  t.same(outline(res.messages), [
+    'SCHEMA projects',
+    'SCHEMA merge_requests',
+    'SCHEMA users',
+    'RECORD projects 1',
+    'RECORD projects 2',
+    'STATE',
+    'RECORD merge_requests 11',
+    'RECORD merge_requests 12',
+    'STATE',
+    'RECORD merge_requests 21',
+    'STATE',
+    'RECORD users 1',
+    'RECORD users 2',
+    'RECORD users 3',
+    'RECORD users 4',
+    'STATE',
+  ]);
+  t.same(gl.calls, [
+    `GET ${API}/projects?membership=true&order_by=id&sort=asc&per_page=100&archived=false&pagination=keyset`,
+    `GET ${API}/projects/1/merge_requests?scope=all&state=all&order_by=updated_at&sort=asc&per_page=100&page=1`,
+    `GET ${API}/projects/2/merge_requests?scope=all&state=all&order_by=updated_at&sort=asc&per_page=100&page=1`,
+    `POST /api/graphql`,
+  ]);
+  const users = res.messages.filter((m) => m.type === 'RECORD' && m.stream === 'users');
+  t.match(users[0]?.record, { id: 1, username: 'user1', public_email: 'user1@example.com' });
+  const final = res.lastState;
+  t.match(final, { version: 1, last_sync_completed_at: '2024-06-01T00:00:00.000Z', currently_syncing: null, users_pending: [] });
+  t.same(final?.bookmarks.merge_requests, {
+    partitions: [
+      { context: { project_id: 1 }, replication_key: 'updated_at', replication_key_value: ts(2), ids_at_cursor: [12] },
+      { context: { project_id: 2 }, replication_key: 'updated_at', replication_key_value: ts(3), ids_at_cursor: [21] },
+    ],
+  });
+  t.equal(res.summary?.exitCode, 0);
+  for (const m of res.messages.filter((x) => x.type === 'RECORD')) t.match(m, { time_extracted: '2024-06-01T00:00:00.000Z' });
+});
+
+t.test('an incremental run asks only for what changed since the bookmarks', async (t) => {
+  const gl = smallWorld();
+  const first = await runOnce({ gitlab: gl, config: testConfig() });
+  gl.mrs.push(mr(13, 1, ts(30), 5));
+  gl.users.push(user(5));
+  gl.calls.length = 0;
+  const clock = first.clock;
+  clock.advance(10 * 60_000);
+  const second = await runOnce({ gitlab: gl, config: testConfig(), state: first.lastState, clock });
+  t.equal(second.error, null);
+  t.same(gl.calls, [
+    `GET ${API}/projects?membership=true&order_by=updated_at&sort=asc&updated_after=${encodeURIComponent('2024-01-01T00:00:00.000Z')}&per_page=100&page=1`,
+    `GET ${API}/projects/1/merge_requests?scope=all&state=all&order_by=updated_at&sort=asc&per_page=100&page=1&updated_after=${encodeURIComponent(ts(2))}`,
+    `GET ${API}/projects/2/merge_requests?scope=all&state=all&order_by=updated_at&sort=asc&per_page=100&page=1&updated_after=${encodeURIComponent(ts(3))}`,
+    `POST /api/graphql`,
+  ], 'cached discovery: one changed-projects request, one request per project, one user batch');
+  t.same(recordIds(second.messages, 'projects'), [], 'unchanged projects are not emitted again');
+  t.same(recordIds(second.messages, 'merge_requests'), [13], 'only the new MR: the boundary rows at the bookmarks are known');
+  t.same(recordIds(second.messages, 'users'), [5]);
+});
+
+t.test('start_date wins over an older bookmark and bounds the first run', async (t) => {
+  const gl = smallWorld();
+  const state = { version: 1, bookmarks: { merge_requests: { partitions: [{ context: { project_id: 1 }, replication_key: 'updated_at', replication_key_value: ts(0) }] } } };
+  await runOnce({ gitlab: gl, config: testConfig({ startDate: ts(2) }), state });
+  const mrCalls = gl.calls.filter((c) => c.includes('merge_requests'));
+  t.same(mrCalls, [
+    `GET ${API}/projects/1/merge_requests?scope=all&state=all&order_by=updated_at&sort=asc&per_page=100&page=1&updated_after=${encodeURIComponent(ts(2))}`,
+    `GET ${API}/projects/2/merge_requests?scope=all&state=all&order_by=updated_at&sort=asc&per_page=100&page=1&updated_after=${encodeURIComponent(ts(2))}`,
+  ]);
+});
+
+t.test('a newer bookmark wins over start_date', async (t) => {
+  const gl = smallWorld();
+  const state = { version: 1, bookmarks: { merge_requests: { partitions: [{ context: { project_id: 1 }, replication_key: 'updated_at', replication_key_value: ts(2) }] } } };
+  await runOnce({ gitlab: gl, config: testConfig({ startDate: ts(0) }), state });
+  t.ok(gl.calls.some((c) => c.includes(`/projects/1/merge_requests`) && c.includes(encodeURIComponent(ts(2)))));
+});
+
+t.test('a discovered project answering 403 is skipped, counted and named; the run succeeds', async (t) => {
+  const gl = smallWorld();
+  const p2 = gl.projects[1];
+  if (p2) p2.mrStatus = 403;
+  const res = await runOnce({ gitlab: gl, config: testConfig() });
+  t.equal(res.error, null);
+  t.equal(res.summary?.exitCode, 0);
+  t.same(res.summary?.skipped, [{ id: 2, path_with_namespace: 'acme/web-demo-app', reason: 'merge requests forbidden (403)' }]);
+  t.ok(res.logs.some((l) => l.includes('skipped acme/web-demo-app (#2): merge requests forbidden (403)')));
+});
+
+t.test('a configured project that does not exist fails the run after the others are synced', async (t) => {
+  const gl = smallWorld();
+  const res = await runOnce({ gitlab: gl, config: testConfig({ autoDiscoverProjects: false, projectIds: [1, 'acme/missing'] }) });
+  t.match(res.error, { code: 'PROJECTS_FAILED', exitCode: 1 });
+  t.match(String((res.error as Error).message), /acme\/missing/);
+  t.same(recordIds(res.messages, 'merge_requests'), [11, 12], 'the existing project was synced');
+  t.ok(res.lastState?.bookmarks.merge_requests, 'its progress is in the last STATE');
+});
+
+t.test('an MR updated during the scan is not lost', async (t) => {
+  const mrs: FakeMr[] = [];
+  for (let i = 1; i <= 250; i += 1) mrs.push(mr(i, 1, new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString()));
+  const gl = fakeGitLab({ projects: [project(1, 'p')], mrs, users: [user(1)] });
+  gl.onMrRequest = (n) => {
+    if (n === 2) {
+      // MR 50 (already read) and MR 150 (not yet read) are updated while the scan is between pages.
+      for (const m of gl.mrs) if (m.id === 50 || m.id === 150) m.updated_at = '2024-02-01T00:00:00.000Z';
+    }
+  };
+  const res = await runOnce({ gitlab: gl, config: testConfig({ syncUsersTable: false, syncProjectsTable: false }) });
+  t.equal(res.error, null);
+  const ids = new Set(recordIds(res.messages, 'merge_requests'));
+  t.equal(ids.size, 250, 'every MR is in the output');
+});
+
+t.test('resuming from every STATE line of an interrupted run produces the complete set', async (t) => {
+  const mrs: FakeMr[] = [];
+  for (let i = 1; i <= 230; i += 1) mrs.push(mr(i, 1 + (i % 2), new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(), 1 + (i % 7)));
+  const world = () => fakeGitLab({ projects: [project(1, 'a'), project(2, 'b')], mrs: mrs.map((m) => ({ ...m })), users: [1, 2, 3, 4, 5, 6, 7].map(user) });
+  const full = await runOnce({ gitlab: world(), config: testConfig({ pageSize: 50 }) });
+  const states = full.messages.filter((m) => m.type === 'STATE');
+  t.ok(states.length >= 6, `several checkpoints (${states.length})`);
+  const allMrs = new Set(recordIds(full.messages, 'merge_requests'));
+  const allUsers = new Set(recordIds(full.messages, 'users'));
+  for (const [i, s] of states.entries()) {
+    // Everything printed before this STATE, plus a fresh run from it, must cover the whole set.
+    const cut = full.messages.indexOf(s);
+    const before = full.messages.slice(0, cut + 1);
+    const resumed = await runOnce({ gitlab: world(), config: testConfig({ pageSize: 50 }), state: s.value, clock: full.clock });
+    const mrIds = new Set([...recordIds(before, 'merge_requests'), ...recordIds(resumed.messages, 'merge_requests')]);
+    const userIds = new Set([...recordIds(before, 'users'), ...recordIds(resumed.messages, 'users')]);
+    t.same([...mrIds].sort((a, b) => a - b), [...allMrs].sort((a, b) => a - b), `merge requests complete when resuming from STATE #${i + 1}`);
+    t.same([...userIds].sort((a, b) => a - b), [...allUsers].sort((a, b) => a - b), `users complete when resuming from STATE #${i + 1}`);
+  }
+});
+
+t.test('a fatal error mid-run ends with a STATE that resumes without loss', async (t) => {
+  const mrs: FakeMr[] = [];
+  for (let i = 1; i <= 120; i += 1) mrs.push(mr(i, 1, new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString()));
+  const gl = fakeGitLab({ projects: [project(1, 'a')], mrs, users: [user(1)] });
+  gl.failAt = new Map([[3, 401]]);
+  const res = await runOnce({ gitlab: gl, config: testConfig({ pageSize: 50 }) });
+  t.match(res.error, { code: 'GITLAB_HTTP_401' });
+  t.equal(res.messages[res.messages.length - 1]?.type, 'STATE', 'the last line is a STATE');
+  gl.failAt = undefined;
+  const again = await runOnce({ gitlab: gl, config: testConfig({ pageSize: 50 }), state: res.lastState });
+  const ids = new Set([...recordIds(res.messages, 'merge_requests'), ...recordIds(again.messages, 'merge_requests')]);
+  t.equal(ids.size, 120);
+});
+
+t.test('max_records_per_sync: chunked runs end with the complete set', async (t) => {
+  const mrs: FakeMr[] = [];
+  for (let i = 1; i <= 300; i += 1) mrs.push(mr(i, 1 + (i % 3), new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(), 1 + (i % 5)));
+  // A bulk edit: 60 MRs of project 1 share one timestamp, wider than a page.
+  for (const m of mrs.filter((x) => x.project_id === 1).slice(10, 70)) m.updated_at = '2024-01-01T00:10:00.000Z';
+  const gl = fakeGitLab({ projects: [project(1, 'a'), project(2, 'b'), project(3, 'c')], mrs, users: [1, 2, 3, 4, 5].map(user) });
+  const config = testConfig({ pageSize: 40, maxRecordsPerSync: 50 });
+  let state: unknown = {};
+  const seen = new Set<number>();
+  let runs = 0;
+  let clock;
+  for (; runs < 40; runs += 1) {
+    const res = await runOnce({ gitlab: gl, config, state, ...(clock ? { clock } : {}) });
+    clock = res.clock;
+    t.equal(res.error, null);
+    for (const id of recordIds(res.messages, 'merge_requests')) seen.add(id);
+    state = res.lastState;
+    if (res.summary?.stoppedBy === 'complete') break;
+    t.equal(res.summary?.stoppedBy, 'max_records');
+  }
+  t.ok(runs > 3, `it took several runs (${runs + 1})`);
+  t.equal(seen.size, 300, 'every merge request was emitted');
+});
+
+t.test('sync_interval_hours: a run that starts too early emits the unchanged state and makes no request', async (t) => {
+  const gl = smallWorld();
+  const state = { version: 1, bookmarks: {}, last_sync_completed_at: '2024-05-31T23:30:00.000Z' };
+  const res = await runOnce({ gitlab: gl, config: testConfig({ syncIntervalHours: 1 }), state });
+  t.same(outline(res.messages), ['STATE']);
+  t.same(res.messages[0]?.value, state);
+  t.same(gl.calls, []);
+  t.equal(res.summary?.stoppedBy, 'interval');
+  t.ok(res.logs.some((l) => l.includes('sync_interval_hours')));
+});
+
+t.test('table switches: users off means no user batches; projects off means no projects stream', async (t) => {
+  const gl = smallWorld();
+  const res = await runOnce({ gitlab: gl, config: testConfig({ syncUsersTable: false, syncProjectsTable: false }) });
+  t.same(outline(res.messages).filter((l) => l.startsWith('SCHEMA')), ['SCHEMA merge_requests']);
+  t.notOk(gl.calls.includes('POST /api/graphql'));
+});
+
+t.test('users only: merge requests are read for their users under a separate cursor', async (t) => {
+  const gl = smallWorld();
+  const res = await runOnce({ gitlab: gl, config: testConfig({ syncMergeRequestsTable: false, syncProjectsTable: false }) });
+  t.same(recordIds(res.messages, 'users').sort(), [1, 2, 3, 4]);
+  t.same(recordIds(res.messages, 'merge_requests'), []);
+  t.equal(res.lastState?.bookmarks.merge_requests, undefined, 'merge request bookmarks do not move without records');
+  t.ok(res.lastState?.bookmarks.users);
+});
+
+t.test('request count of a full sync stays at the lower bound', async (t) => {
+  // P=3 projects (1 listing page), m = 250, 0, 100 → 3 + 1 + 1 MR pages, U = 150 users → 2 batches.
+  const mrs: FakeMr[] = [];
+  let id = 1;
+  for (let i = 0; i < 250; i += 1) mrs.push(mr(id++, 1, new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(), 1 + (i % 150)));
+  for (let i = 0; i < 100; i += 1) mrs.push(mr(id++, 3, new Date(Date.UTC(2024, 0, 1, 1, 0, i)).toISOString(), 1 + (i % 150)));
+  const users = Array.from({ length: 150 }, (_, i) => user(i + 1));
+  const gl = fakeGitLab({ projects: [project(1, 'a'), project(2, 'b'), project(3, 'c')], mrs, users });
+  const res = await runOnce({ gitlab: gl, config: testConfig() });
+  t.equal(res.error, null);
+  const bound = 1 + (3 + 1 + 1) + 2;
+  t.ok(gl.calls.length <= bound + 1, `${gl.calls.length} requests for a bound of ${bound} (+1 for boundary re-reads)`);
+  t.equal(recordIds(res.messages, 'users').length, 150);
+});
