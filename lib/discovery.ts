@@ -65,7 +65,7 @@ export interface DiscoveryContext {
   logger: Logger;
   state: TapState;
   clock: Clock;
-  /** Ignore the cache (used by --list-projects). */
+  /** Ignore the cache and list without `search` (used by --list-projects). */
   fresh?: boolean;
 }
 
@@ -102,10 +102,14 @@ function cachedSelection(ctx: DiscoveryContext): DiscoveryCache | null {
   return cache;
 }
 
-export function listingQuery(config: TapConfig): Query {
+/**
+ * The member-project listing. `narrow` adds GitLab's `search` (a superset of what the patterns
+ * match); `--list-projects` lists without it so that every other project gets its reason too.
+ */
+export function listingQuery(config: TapConfig, narrow = true): Query {
   const query: Query = { membership: true, order_by: 'id', sort: 'asc', per_page: config.pageSize };
   if (!config.includeArchivedProjects) query.archived = false;
-  const hint = searchHint(parsePatterns(config.projectNamePatterns));
+  const hint = narrow ? searchHint(parsePatterns(config.projectNamePatterns)) : null;
   if (hint !== null) query.search = hint;
   return query;
 }
@@ -117,7 +121,7 @@ async function listAndMatch(ctx: DiscoveryContext): Promise<{ selected: ProjectR
   const selected: ProjectRef[] = [];
   const excluded: ExcludedProject[] = [];
   let requests = 0;
-  for await (const page of keysetPages(ctx.client, '/projects', listingQuery(config))) {
+  for await (const page of keysetPages(ctx.client, '/projects', listingQuery(config, ctx.fresh !== true))) {
     requests += 1;
     for (const raw of page.items) {
       const p: ProjectSummary = toProjectSummary(raw, 'the project listing');

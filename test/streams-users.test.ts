@@ -1,0 +1,115 @@
+import t from 'tap';
+import fetchMock from 'fetch-mock';
+import { fakeClock } from '../lib/clock.js';
+import { GitLabClient } from '../lib/gitlab/client.js';
+import { memoryLogger } from '../lib/log.js';
+import { UserCollector, type UserEnrichment } from '../lib/streams/users.js';
+import type { UserRecord } from '../lib/streams/users-schema.js';
+import { BASE, TOKEN, user } from './helpers/fake-gitlab.js';
+
+const API = `${BASE}/api/v4`;
+
+function setup(mode: UserEnrichment) {
+  const fm = fetchMock.createInstance();
+  const logger = memoryLogger();
+  const client = new GitLabClient({ apiUrl: API, token: TOKEN, tokenType: 'private', userAgent: 'test', timeoutMs: 1000, maxRetries: 0, concurrency: 1, fetch: fm.fetchHandler as unknown as typeof fetch, clock: fakeClock(), logger });
+  const collector = new UserCollector({ client, mode, logger });
+  const out: UserRecord[] = [];
+  const write = async (u: UserRecord) => {
+    out.push(u);
+  };
+  return { fm, collector, out, write, logger };
+}
+
+function graphqlRoute(fm: ReturnType<typeof fetchMock.createInstance>, known: (id: number) => boolean = () => true) {
+  fm.post(`${BASE}/api/graphql`, (callLog) => {
+    const body = JSON.parse(String(callLog.options.body)) as { variables: { ids: string[]; first: number } };
+    const nodes = body.variables.ids
+      .map((g) => Number(g.split('/').pop()))
+      .filter(known)
+      .map((id) => ({ id: `gid://gitlab/User/${id}`, username: `user${id}`, name: `User ${id}`, state: 'active', publicEmail: `u${id}@example.com`, createdAt: '2020-01-02T03:04:05Z', avatarUrl: null, webUrl: `${BASE}/user${id}`, bot: false, location: 'Zürich', jobTitle: null, organization: null }));
+    return { data: { users: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } } };
+  });
+}
+
+t.test('users are enriched 100 per GraphQL request; a partial batch waits for the end', async (t) => {
+  const { fm, collector, out, write } = setup('graphql');
+  graphqlRoute(fm);
+  collector.add(Array.from({ length: 250 }, (_, i) => user(i + 1)));
+  await collector.flush(write, { all: false });
+  t.equal(out.length, 200);
+  t.equal(collector.pendingCount, 50);
+  t.equal(fm.callHistory.calls().length, 2);
+  await collector.flush(write, { all: true });
+  t.equal(out.length, 250);
+  t.equal(fm.callHistory.calls().length, 3);
+  const sizes = fm.callHistory.calls().map((c) => (JSON.parse(String(c.options.body)) as { variables: { ids: string[] } }).variables.ids.length);
+  t.same(sizes, [100, 100, 50]);
+  t.match(out[0], { id: 1, username: 'user1', public_email: 'u1@example.com', created_at: '2020-01-02T03:04:05.000Z', location: 'Zürich' });
+});
+
+t.test('each user is emitted once per run, however many merge requests name them', async (t) => {
+  const { fm, collector, out, write } = setup('graphql');
+  graphqlRoute(fm);
+  collector.add([user(1), user(2), user(1)]);
+  await collector.flush(write, { all: true });
+  collector.add([user(2), user(3)]);
+  await collector.flush(write, { all: true });
+  t.same(out.map((u) => u.id), [1, 2, 3]);
+});
+
+t.test('pending ids from an earlier run are emitted from their profile; vanished users are not invented', async (t) => {
+  const { fm, collector, out, write, logger } = setup('graphql');
+  graphqlRoute(fm, (id) => id !== 9);
+  collector.restore([7, 9]);
+  t.same(collector.pendingIds(), [7, 9]);
+  await collector.flush(write, { all: true });
+  t.same(out.map((u) => [u.id, u.username]), [[7, 'user7']]);
+  t.ok(logger.lines.some((l) => l.includes('User 9')));
+});
+
+t.test('a GitLab without GraphQL users: one warning, then embedded fields only, no more GraphQL calls', async (t) => {
+  const { fm, collector, out, write, logger } = setup('graphql');
+  fm.post(`${BASE}/api/graphql`, { status: 404, body: { message: '404 Not Found' } });
+  collector.add(Array.from({ length: 150 }, (_, i) => user(i + 1)));
+  await collector.flush(write, { all: true });
+  t.equal(out.length, 150);
+  t.equal(fm.callHistory.calls().length, 1);
+  t.match(out[0], { id: 1, username: 'user1', public_email: null });
+  t.equal(logger.lines.filter((l) => l.includes('WARN') && l.includes('GraphQL user lookup failed')).length, 1);
+});
+
+t.test('admin mode lists /users once (keyset) and takes the admin fields from it', async (t) => {
+  const { fm, collector, out, write } = setup('admin');
+  fm.get(`begin:${API}/users`, [
+    { id: 1, username: 'user1', name: 'User 1', state: 'active', email: 'one@corp.example', last_activity_on: '2024-05-01', is_admin: false, created_at: '2019-01-01T00:00:00.000+02:00' },
+    { id: 2, username: 'user2', name: 'User 2', state: 'blocked', email: 'two@corp.example', last_activity_on: null, is_admin: true, created_at: '2019-01-01T00:00:00Z' },
+  ]);
+  collector.add([user(1), user(2)]);
+  await collector.flush(write, { all: true });
+  collector.add([user(3)]);
+  await collector.flush(write, { all: true });
+  t.equal(fm.callHistory.calls().length, 1, 'the directory is listed once per run');
+  t.match(fm.callHistory.calls()[0]?.url, /order_by=id&sort=asc&per_page=100&pagination=keyset/);
+  t.match(out[0], { id: 1, email: 'one@corp.example', last_activity_on: '2024-05-01', created_at: '2018-12-31T22:00:00.000Z' });
+  t.match(out[1], { id: 2, is_admin: true });
+  t.match(out[2], { id: 3, email: null });
+});
+
+t.test('none mode makes no request at all', async (t) => {
+  const { fm, collector, out, write } = setup('none');
+  collector.add([user(1), user(2)]);
+  await collector.flush(write, { all: true });
+  t.equal(fm.callHistory.calls().length, 0);
+  t.same(out.map((u) => u.id), [1, 2]);
+});
+
+t.test('per_user mode asks GET /users/:id for each user and tolerates 404', async (t) => {
+  const { fm, collector, out, write } = setup('per_user');
+  fm.get(`${API}/users/1`, { id: 1, username: 'user1', created_at: '2020-01-01T00:00:00Z' });
+  fm.get(`${API}/users/2`, { status: 404, body: { message: '404 User Not Found' } });
+  collector.add([user(1), user(2)]);
+  await collector.flush(write, { all: true });
+  t.same(fm.callHistory.calls().map((c) => c.url), [`${API}/users/1`, `${API}/users/2`]);
+  t.same(out.map((u) => [u.id, u.created_at]), [[1, '2020-01-01T00:00:00.000Z'], [2, null]]);
+});
