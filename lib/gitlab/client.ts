@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { httpError } from './http-error.js';
 import { ClientMetrics, endpointOf } from './metrics.js';
 import { classifyNetworkError, networkError } from './network-error.js';
+import { EndpointLimiter, type EndpointLimit } from './endpoint-limits.js';
 import { Pacer } from './pacer.js';
 import { BAD_BODY_RETRIES, backoffMs, isRedirectStatus, isRetryableStatus, rateLimitWait, serverErrorWait } from './retry-policy.js';
 
@@ -38,6 +39,8 @@ export interface ClientOptions {
   logger: Logger;
   random?: () => number;
   signal?: AbortSignal;
+  /** Per-endpoint windows (default: GitLab's application limits); [] turns them off. */
+  endpointLimits?: readonly EndpointLimit[];
 }
 
 /** Redirect hops followed for one request. */
@@ -86,6 +89,7 @@ export class GitLabClient {
   readonly baseUrl: string;
   readonly metrics = new ClientMetrics();
   readonly pacer: Pacer;
+  readonly limiter: EndpointLimiter;
   readonly #origin: string;
   readonly #apiPath: string;
   readonly #opts: ClientOptions;
@@ -106,6 +110,7 @@ export class GitLabClient {
     this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
     this.#secrets = [opts.token];
     this.pacer = new Pacer({ concurrency: opts.concurrency, clock: this.#clock });
+    this.limiter = new EndpointLimiter(this.#clock, opts.endpointLimits);
   }
 
   /** GET a path relative to the API root (`/projects/42/merge_requests`), JSON body parsed. */
@@ -207,6 +212,7 @@ export class GitLabClient {
       const attemptStarted = this.#clock.now();
       let ex: Exchange;
       try {
+        await this.limiter.take(`${method} ${endpoint}`, signal);
         ex = await this.pacer.run(() => this.#send(method, current, body), signal);
       } catch (err) {
         if (signal?.aborted) throw signal.reason ?? err;

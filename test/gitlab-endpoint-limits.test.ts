@@ -1,0 +1,31 @@
+import t from 'tap';
+import fetchMock from 'fetch-mock';
+import { fakeClock } from '../lib/clock.js';
+import { GitLabClient } from '../lib/gitlab/client.js';
+import { EndpointLimiter } from '../lib/gitlab/endpoint-limits.js';
+import { memoryLogger } from '../lib/log.js';
+
+t.test('a route stays within its window: the 4th request in a 3-per-minute window waits for the oldest to expire', async (t) => {
+  const clock = fakeClock(0);
+  const limiter = new EndpointLimiter(clock, [{ route: 'GET /users/:id', max: 3, windowMs: 60_000 }]);
+  for (let i = 0; i < 3; i += 1) {
+    await limiter.take('GET /users/:id');
+    clock.advance(1_000);
+  }
+  t.same(clock.sleeps, []);
+  await limiter.take('GET /users/:id');
+  t.same(clock.sleeps, [57_000], 'waits until the first start is a full window old');
+  await limiter.take('GET /projects/:id');
+  t.same(clock.sleeps, [57_000], 'other routes are not limited by it');
+});
+
+t.test('the client paces GET /users/:id at 300 per 10 minutes without any 429', async (t) => {
+  const clock = fakeClock(0);
+  const fm = fetchMock.createInstance();
+  fm.get('begin:https://gitlab.example.com/api/v4/users/', { id: 1 });
+  const client = new GitLabClient({ apiUrl: 'https://gitlab.example.com', token: 'glpat-x-123456', tokenType: 'private', userAgent: 'test', timeoutMs: 1000, maxRetries: 0, concurrency: 4, fetch: fm.fetchHandler as unknown as typeof fetch, clock, logger: memoryLogger() });
+  for (let i = 1; i <= 301; i += 1) await client.get(`/users/${i}`);
+  t.equal(fm.callHistory.calls().length, 301);
+  t.same(clock.sleeps, [600_000], 'the 301st request waits for the window');
+  t.equal(client.limiter.waitedMs, 600_000);
+});
