@@ -74,7 +74,7 @@ export const configSettings: readonly ConfigSetting[] = [
   setting({ name: 'auto_discover_projects', type: 'boolean', default: false,
     description: 'Sync every project the token is a member of that matches project_name_pattern.' }),
   setting({ name: 'project_name_pattern', type: 'array', default: ['*'], defaultText: '*',
-    description: 'Glob(s) on path_with_namespace for auto-discovery, comma-separated or a list; a leading ! excludes.' }),
+    description: 'Glob(s) for auto-discovery, matched case-insensitively against the project path or name (against group/path when the glob has a /); comma-separated or a list; a leading ! excludes.' }),
   setting({ name: 'include_private_projects', type: 'boolean', default: true,
     description: 'Auto-discovery also picks private and internal projects.' }),
   setting({ name: 'include_archived_projects', type: 'boolean', default: false,

@@ -52,7 +52,7 @@ t.test('--about markdown has the capabilities list and the settings table', asyn
   t.equal(table.length, 2 + configSettings.length + configSettings.reduce((n, s) => n + s.aliases.length, 0));
   t.ok(table.includes('| gitlab_token | True | None | GitLab personal, group or project access token with the read_api scope. Alias: private_token. |'));
   t.ok(table.includes('| private_token | False | None | Alias of gitlab_token. |'));
-  t.ok(table.includes('| project_name_pattern | False | * | Glob(s) on path_with_namespace for auto-discovery, comma-separated or a list; a leading ! excludes. |'));
+  t.ok(table.includes('| project_name_pattern | False | * | Glob(s) for auto-discovery, matched case-insensitively against the project path or name (against group/path when the glob has a /); comma-separated or a list; a leading ! excludes. |'));
   t.ok(md.includes(settingsMarkdownTable()));
 });
 
