@@ -170,20 +170,8 @@ interface NetDeps {
 }
 
 async function makeClient(config: TapConfig, deps: NetDeps) {
-  const { GitLabClient } = await import('./gitlab/client.js');
-  return new GitLabClient({
-    apiUrl: config.apiUrl,
-    token: config.token,
-    tokenType: config.tokenType,
-    userAgent: config.userAgent,
-    timeoutMs: config.requestTimeoutMs,
-    maxRetries: config.maxRetries,
-    concurrency: config.concurrency,
-    fetch: deps.fetch,
-    clock: deps.clock,
-    logger: deps.logger,
-    signal: deps.signal,
-  });
+  const { clientForConfig } = await import('./client-for-config.js');
+  return clientForConfig(config, deps);
 }
 
 /** `--test`: GET /user and GET /version; one line on stderr. Errors propagate (exit 1). */

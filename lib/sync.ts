@@ -10,7 +10,8 @@ import type { Clock } from './clock.js';
 import type { TapConfig } from './config.js';
 import { discoverProjects, type DiscoveryResult, type ProjectRef } from './discovery.js';
 import { GitLabHttpError, InterruptedError, ProjectsFailedError, TapError } from './errors.js';
-import { GitLabClient } from './gitlab/client.js';
+import { clientForConfig } from './client-for-config.js';
+import type { GitLabClient } from './gitlab/client.js';
 import { seekPages } from './gitlab/pagination.js';
 import type { Logger } from './log.js';
 import { runPool } from './pool.js';
@@ -131,19 +132,7 @@ export async function runSync(opts: SyncOptions): Promise<RunSummary> {
     await writer.writeSchema(sel.stream, sel.schema, def.keyProperties, def.replicationKey ? [def.replicationKey] : undefined);
   }
 
-  const client = new GitLabClient({
-    apiUrl: config.apiUrl,
-    token: config.token,
-    tokenType: config.tokenType,
-    userAgent: config.userAgent,
-    timeoutMs: config.requestTimeoutMs,
-    maxRetries: config.maxRetries,
-    concurrency: config.concurrency,
-    fetch: opts.fetch,
-    clock,
-    logger,
-    signal: opts.signal,
-  });
+  const client = clientForConfig(config, { fetch: opts.fetch, clock, logger, signal: opts.signal });
 
   const users = selected.has('users') ? new UserCollector({ client, mode: config.userEnrichment, logger }) : null;
   if (users && Array.isArray(opts.state.users_pending)) {
