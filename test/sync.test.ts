@@ -231,3 +231,67 @@ t.test('request count of a full sync stays at the lower bound', async (t) => {
   t.ok(gl.calls.length <= bound + 1, `${gl.calls.length} requests for a bound of ${bound} (+1 for boundary re-reads)`);
   t.equal(recordIds(res.messages, 'users').length, 150);
 });
+
+t.test('a catalog selects streams and fields: deselected fields are dropped from SCHEMA and RECORD, keys stay', async (t) => {
+  const { buildCatalog } = await import('../lib/singer/catalog.js');
+  const catalog = buildCatalog();
+  for (const entry of catalog.streams) {
+    const top = entry.metadata.find((m) => m.breadcrumb.length === 0);
+    if (top) top.metadata.selected = entry.stream === 'merge_requests';
+    if (entry.stream === 'merge_requests') {
+      for (const m of entry.metadata) {
+        const field = m.breadcrumb[1];
+        if (m.breadcrumb.length === 2 && field !== 'title') m.metadata.selected = false;
+      }
+    }
+  }
+  const gl = smallWorld();
+  const res = await runOnce({ gitlab: gl, config: testConfig(), catalog });
+  t.equal(res.error, null);
+  t.same(outline(res.messages).filter((l) => l.startsWith('SCHEMA')), ['SCHEMA merge_requests']);
+  const schema = res.messages[0]?.schema as { properties: Record<string, unknown> };
+  t.same(Object.keys(schema.properties).sort(), ['id', 'title', 'updated_at']);
+  t.same(res.messages.find((m) => m.type === 'RECORD')?.record, { id: 11, title: 'MR 11', updated_at: ts(1) });
+  t.notOk(gl.calls.includes('POST /api/graphql'), 'users not selected: no user lookups');
+});
+
+t.test('an abort (SIGTERM) stops at the next page boundary with a resumable STATE and an interrupted error', async (t) => {
+  const mrs: FakeMr[] = [];
+  for (let i = 1; i <= 200; i += 1) mrs.push(mr(i, 1, new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString()));
+  const gl = fakeGitLab({ projects: [project(1, 'a')], mrs, users: [user(1)] });
+  const ac = new AbortController();
+  gl.onMrRequest = (n) => {
+    if (n === 2) ac.abort();
+  };
+  const res = await runOnce({ gitlab: gl, config: testConfig({ pageSize: 50 }), signal: ac.signal });
+  t.match(res.error, { code: 'INTERRUPTED', exitCode: 1 });
+  t.equal(res.messages[res.messages.length - 1]?.type, 'STATE');
+  const again = await runOnce({ gitlab: gl, config: testConfig({ pageSize: 50 }), state: res.lastState });
+  const ids = new Set([...recordIds(res.messages, 'merge_requests'), ...recordIds(again.messages, 'merge_requests')]);
+  t.equal(ids.size, 200, 'nothing lost across the interruption');
+  t.equal(again.error, null);
+});
+
+t.test('a reader that closes stdout ends the run quietly, without an error', async (t) => {
+  const { createWriter } = await import('../lib/singer/writer.js');
+  const { runSync } = await import('../lib/sync.js');
+  const { selectStreams } = await import('../lib/singer/catalog.js');
+  const { parseState } = await import('../lib/singer/state.js');
+  const { fakeClock } = await import('../lib/clock.js');
+  const { memoryLogger } = await import('../lib/log.js');
+  const { Writable } = await import('node:stream');
+  let lines = 0;
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines += chunk.toString().split('\n').length - 1;
+      if (lines >= 5) cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      else cb();
+    },
+  });
+  const gl = smallWorld();
+  const config = testConfig();
+  const summary = await runSync({ config, state: parseState({}), selections: selectStreams(null, config), writer: createWriter(out), logger: memoryLogger(), fetch: gl.fetch, clock: fakeClock(), signal: new AbortController().signal });
+  t.equal(summary.stoppedBy, 'stdout_closed');
+  t.equal(summary.exitCode, 0);
+  t.notOk(gl.calls.includes('POST /api/graphql'), 'no more work once nobody reads');
+});
