@@ -12,7 +12,7 @@ import { renderAbout, type AboutFormat } from './about.js';
 import type { Clock } from './clock.js';
 import { checkConfig, findSetting, type TapConfig } from './config.js';
 import { loadRawConfig, readJsonFile, type ReadFile } from './config-env.js';
-import { TapError, UsageError, redact } from './errors.js';
+import { CatalogError, ConfigError, StateError, TapError, UsageError, redact } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { VERSION } from './version.js';
 
@@ -124,7 +124,7 @@ async function run(args: CliArgs, io: CliIo, secrets: string[]): Promise<number>
     await write(io.stdout, `${JSON.stringify(buildCatalog(), null, 2)}\n`);
     return 0;
   }
-  const { config, warnings } = checkConfig(raw);
+  const { config, warnings } = withSource(() => checkConfig(raw), configSource(args.config));
   const clock = io.clock ?? (await import('./clock.js')).systemClock;
   const logger = createLogger({
     level: args.logLevel,
@@ -146,7 +146,9 @@ async function run(args: CliArgs, io: CliIo, secrets: string[]): Promise<number>
     case 'sync': {
       const state = await readState(args.state, readFile);
       const { parseCatalog, selectStreams } = await import('./singer/catalog.js');
-      const catalog = args.catalog === undefined ? null : parseCatalog(await readJsonFile(args.catalog, 'CATALOG_FILE', readFile));
+      const catalogPath = args.catalog;
+      const catalogJson = catalogPath === undefined ? null : await readJsonFile(catalogPath, 'CATALOG_FILE', readFile);
+      const catalog = catalogPath === undefined ? null : withSource(() => parseCatalog(catalogJson), `the catalog file ${catalogPath}`);
       const selections = selectStreams(catalog, config);
       const { createWriter } = await import('./singer/writer.js');
       const writer = createWriter(io.stdout);
@@ -157,9 +159,31 @@ async function run(args: CliArgs, io: CliIo, secrets: string[]): Promise<number>
   }
 }
 
+/** "the config file c.json", or "the config from a.json, b.json and TAP_GITLAB_* variables". */
+function configSource(files: readonly string[]): string {
+  const names = files.map((f) => (f === 'ENV' ? 'TAP_GITLAB_* variables' : f));
+  if (names.length === 1) return files[0] === 'ENV' ? 'the TAP_GITLAB_* variables' : `the config file ${names[0] ?? ''}`;
+  const last = names[names.length - 1] ?? '';
+  return `the config from ${names.slice(0, -1).join(', ')} and ${last}`;
+}
+
+/** Re-raises config, state and catalog problems with the file they came from in the sentence. */
+function withSource<T>(fn: () => T, source: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(err.problems, { source, cause: err.cause });
+    if (err instanceof StateError) throw new StateError(`${err.message.replace(/\.$/, '')} (in ${source}).`, { cause: err.cause });
+    if (err instanceof CatalogError) throw new CatalogError(`${err.message.replace(/\.$/, '')} (in ${source}).`, { cause: err.cause });
+    throw err;
+  }
+}
+
 async function readState(path: string | undefined, readFile: ReadFile) {
   const { parseState } = await import('./singer/state.js');
-  return parseState(path === undefined ? {} : await readJsonFile(path, 'STATE_FILE', readFile));
+  if (path === undefined) return parseState({});
+  const json = await readJsonFile(path, 'STATE_FILE', readFile);
+  return withSource(() => parseState(json), `the state file ${path}`);
 }
 
 interface NetDeps {

@@ -29,8 +29,15 @@ export class TapError extends Error {
 /** Bad config.json / env values: exit 2. `problems` holds one sentence per problem. */
 export class ConfigError extends TapError {
   readonly problems: readonly string[];
-  constructor(problems: readonly string[], options: TapErrorOptions = {}) {
-    const head = problems.length === 1 ? (problems[0] ?? '') : `${problems.length} problems in the config: ${problems.join(' ')}`;
+  /** `source` names where the config came from, e.g. "the config file c.json". */
+  constructor(problems: readonly string[], options: TapErrorOptions & { source?: string } = {}) {
+    const where = options.source ?? 'the config';
+    const head =
+      problems.length === 1
+        ? options.source === undefined
+          ? (problems[0] ?? '')
+          : `${(problems[0] ?? '').replace(/\.$/, '')} (in ${options.source}).`
+        : `${problems.length} problems in ${where}: ${problems.join(' ')}`;
     super('CONFIG_INVALID', head, 2, options);
     this.problems = problems;
   }

@@ -31,8 +31,9 @@ export function formatSummary(s: RunSummary): string[] {
   const records = Object.entries(s.records)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
+  const how = s.stoppedBy === 'complete' && s.failed.length > 0 ? `finished with ${s.failed.length} failed project(s)` : STOP_TEXT[s.stoppedBy];
   const lines = [
-    `Sync ${STOP_TEXT[s.stoppedBy]} in ${(s.durationMs / 1000).toFixed(1)}s: projects synced=${s.projectsSynced} skipped=${s.skipped.length} failed=${s.failed.length}; records ${records || 'none'}; requests=${s.requests} retries=${s.retries} rate_limited=${s.rateLimited}`,
+    `Sync ${how} in ${(s.durationMs / 1000).toFixed(1)}s: projects synced=${s.projectsSynced} skipped=${s.skipped.length} failed=${s.failed.length}; records ${records || 'none'}; requests=${s.requests} retries=${s.retries} rate_limited=${s.rateLimited}`,
   ];
   for (const p of s.skipped) lines.push(`  skipped ${p.path_with_namespace} (#${p.id}): ${p.reason}`);
   for (const f of s.failed) lines.push(`  failed ${f.ref}: ${f.message}`);

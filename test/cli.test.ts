@@ -88,7 +88,7 @@ t.test('several problems are one line, and debug adds the error code', async (t)
   t.equal(await main(['--config', 'c.json', '--log-level', 'debug'], io), 2);
   t.equal(
     io.stderr.text,
-    'tap-gitlab: 2 problems in the config: start_date must be an RFC 3339 date-time such as "2024-01-31T00:00:00Z" or a date such as "2024-01-31", got the string "soon". page_size must be a whole number from 1 to 100 (a JSON number or a string like "100"), got the number 0.\n  code: CONFIG_INVALID\n',
+    'tap-gitlab: 2 problems in the config file c.json: start_date must be an RFC 3339 date-time such as "2024-01-31T00:00:00Z" or a date such as "2024-01-31", got the string "soon". page_size must be a whole number from 1 to 100 (a JSON number or a string like "100"), got the number 0.\n  code: CONFIG_INVALID\n',
   );
 });
 

@@ -53,3 +53,13 @@ t.test('builds a GitLabHttpError with a stable code, status, path and no secret'
   t.equal(err.message, "GitLab answered 403 to GET /api/v4/projects/1: token [REDACTED] is blocked. The token's user may not read this (feature disabled, tier-gated endpoint, or blocked IP): check its access; the token needs read_api.");
   t.notMatch(err.message, secret);
 });
+
+t.test('a 404 on an endpoint every GitLab has points at gitlab_base_url, not at a missing project', async (t) => {
+  const { httpError, isMissingApi } = await import('../lib/gitlab/http-error.js');
+  t.ok(isMissingApi(404, '/gitlab/api/v4/projects?membership=true'));
+  t.ok(isMissingApi(404, '/api/v4/user'));
+  t.notOk(isMissingApi(404, '/api/v4/projects/42'), 'a missing project keeps the project advice');
+  t.notOk(isMissingApi(403, '/api/v4/projects'));
+  const err = httpError({ status: 404, method: 'GET', path: '/gitlab/api/v4/projects?membership=true', bodyText: '{"error":"404 Not Found"}', headers: new Headers({ 'content-type': 'application/json' }) });
+  t.match(err.message, /check gitlab_base_url/);
+});

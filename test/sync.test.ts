@@ -236,10 +236,11 @@ t.test('a catalog selects streams and fields: deselected fields are dropped from
   const { buildCatalog } = await import('../lib/singer/catalog.js');
   const catalog = buildCatalog();
   for (const entry of catalog.streams) {
-    const top = entry.metadata.find((m) => m.breadcrumb.length === 0);
+    const metadata = entry.metadata ?? [];
+    const top = metadata.find((m) => m.breadcrumb.length === 0);
     if (top) top.metadata.selected = entry.stream === 'merge_requests';
     if (entry.stream === 'merge_requests') {
-      for (const m of entry.metadata) {
+      for (const m of metadata) {
         const field = m.breadcrumb[1];
         if (m.breadcrumb.length === 2 && field !== 'title') m.metadata.selected = false;
       }

@@ -105,6 +105,17 @@ export function adviceFor(status: number, message: string, wwwAuthenticate: stri
   return 'Check gitlab_base_url and the token.';
 }
 
+const MISSING_API_ADVICE =
+  "GitLab's API was not found at this address: check gitlab_base_url (the address you open GitLab at, with a path only if GitLab is served under one).";
+
+/**
+ * A 404 on an endpoint every GitLab has (the project listing, /user, /users, /version) means the
+ * base URL does not point at GitLab's API, not that a project is missing.
+ */
+export function isMissingApi(status: number, path: string): boolean {
+  return status === 404 && /\/api\/v4\/(projects|user|users|version)(\?|$)/.test(path);
+}
+
 /** True for the 405 GitLab sends when an offset page lies beyond its offset pagination limit. */
 export function isOffsetCapMessage(message: string): boolean {
   return /offset pagination/i.test(message) && /(maximum|keyset)/i.test(message);
@@ -129,7 +140,7 @@ export function httpError(init: HttpErrorInit): GitLabHttpError {
     method: init.method,
     path: redact(init.path, secrets),
     gitlabMessage: message,
-    advice: adviceFor(init.status, message, init.headers.get('www-authenticate')),
+    advice: isMissingApi(init.status, init.path) ? MISSING_API_ADVICE : adviceFor(init.status, message, init.headers.get('www-authenticate')),
     ...(init.retries === undefined ? {} : { retries: init.retries }),
   });
 }

@@ -124,7 +124,8 @@ export function parseCatalog(json: unknown): SingerCatalog {
     if (first?.keyword === 'required' && Array.isArray(missing)) {
       throw new CatalogError(`The catalog's ${path ? `${path} ` : ''}is missing "${String(missing[0])}".`);
     }
-    throw new CatalogError(`The catalog's ${path || 'top level'} ${first?.message ?? 'is not valid'}.`);
+    const problem = (first?.message ?? 'is not valid').replace(/^must be (array|object|string|boolean|integer|number)\b/, (_m, t: string) => `must be ${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`);
+    throw new CatalogError(`The catalog's ${path || 'top level'} ${problem}.`);
   }
   const catalog = json as SingerCatalog;
   const seen = new Set<string>();
