@@ -113,3 +113,13 @@ t.test('per_user mode asks GET /users/:id for each user and tolerates 404', asyn
   t.same(fm.callHistory.calls().map((c) => c.url), [`${API}/users/1`, `${API}/users/2`]);
   t.same(out.map((u) => [u.id, u.created_at]), [[1, '2020-01-01T00:00:00.000Z'], [2, null]]);
 });
+
+t.test('concurrent flushes from several project workers emit each user once, in full batches', async (t) => {
+  const { fm, collector, out, write } = setup('graphql');
+  graphqlRoute(fm);
+  collector.add(Array.from({ length: 300 }, (_, i) => user(i + 1)));
+  await Promise.all([collector.flush(write, { all: false }), collector.flush(write, { all: false }), collector.flush(write, { all: false })]);
+  t.equal(out.length, 300);
+  t.equal(new Set(out.map((u) => u.id)).size, 300, 'no user twice');
+  t.equal(fm.callHistory.calls().length, 3, 'three batches of 100, no repeated lookups');
+});

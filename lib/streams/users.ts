@@ -102,8 +102,20 @@ export class UserCollector {
     return this.emitted.size;
   }
 
-  /** Emits full batches only (or everything with `all`), so batches stay 100 users wide. */
-  async flush(write: (record: UserRecord) => Promise<void>, opts: { all: boolean }): Promise<void> {
+  /**
+   * Emits full batches only (or everything with `all`), so batches stay 100 users wide. Flushes
+   * run one after another: projects are read concurrently, and two workers taking the same
+   * pending batch would look the users up twice and emit them twice.
+   */
+  flush(write: (record: UserRecord) => Promise<void>, opts: { all: boolean }): Promise<void> {
+    const run = this.flushing.then(() => this.flushNow(write, opts));
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private flushing: Promise<void> = Promise.resolve();
+
+  private async flushNow(write: (record: UserRecord) => Promise<void>, opts: { all: boolean }): Promise<void> {
     while (this.pending.size >= USER_BATCH_SIZE || (opts.all && this.pending.size > 0)) {
       const batch = [...this.pending.entries()].slice(0, USER_BATCH_SIZE);
       const profiles = await this.enrich(batch.map(([id]) => id));
