@@ -8,6 +8,7 @@
 const TIMESTAMP_RE =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const CANONICAL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
@@ -33,6 +34,11 @@ function offsetMinutes(tz: string | undefined): number {
  * milliseconds are kept digit for digit. Returns null when the text is not a valid timestamp.
  */
 export function toUtcTimestamp(text: string): string | null {
+  // Fast path: GitLab's usual form is already canonical; a round trip through Date proves it valid.
+  if (text.length === 24 && CANONICAL_RE.test(text)) {
+    const ms = Date.parse(text);
+    if (!Number.isNaN(ms) && new Date(ms).toISOString() === text) return text;
+  }
   const s = text.trim();
   const dateOnly = DATE_RE.exec(s);
   if (dateOnly) {
