@@ -124,7 +124,7 @@ async function listAndMatch(ctx: DiscoveryContext): Promise<{ selected: ProjectR
   for await (const page of keysetPages(ctx.client, '/projects', listingQuery(config, ctx.fresh !== true))) {
     requests += 1;
     for (const raw of page.items) {
-      const p: ProjectSummary = toProjectSummary(raw, 'the project listing');
+      const p: ProjectSummary = toProjectSummary(raw);
       const why = exclusionReason(p, ctx.config, set);
       if (why !== null) {
         excluded.push({ id: p.id, path_with_namespace: p.path_with_namespace, reason: why });
@@ -161,7 +161,7 @@ async function fetchConfigured(ctx: DiscoveryContext): Promise<{ selected: Proje
       const path = `/projects/${encodeURIComponent(String(ref))}`;
       try {
         const res = await ctx.client.get(path);
-        const p = toProjectSummary(res.body, `GET ${path}`);
+        const p = toProjectSummary(res.body);
         return { ok: { id: p.id, path_with_namespace: p.path_with_namespace, configured: true, raw: res.body, reason: `listed in gitlab_project_ids as ${String(ref)}` } };
       } catch (err) {
         if (err instanceof GitLabHttpError && (err.status === 404 || err.status === 403)) {

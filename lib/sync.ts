@@ -18,7 +18,7 @@ import { runPool } from './pool.js';
 import { STREAMS, projectRecord, type StreamName, type StreamSelection } from './singer/catalog.js';
 import { getBookmark, getBookmarkIds, setBookmark, type TapState } from './singer/state.js';
 import type { SingerWriter } from './singer/writer.js';
-import { toMergeRequestRecord, embeddedUsers, type MergeRequestRecord } from './streams/merge-requests-schema.js';
+import { mapMergeRequest, type MergeRequestRecord } from './streams/merge-requests-schema.js';
 import { readProjects } from './streams/projects.js';
 import { toProjectRecord } from './streams/projects-schema.js';
 import { UserCollector } from './streams/users.js';
@@ -144,8 +144,10 @@ export async function runSync(opts: SyncOptions): Promise<RunSummary> {
   try {
     const discovery = await discoverProjects({ config, client, logger, state: opts.state, clock });
     if (discovery.cache) run.state = { ...run.state, discovery: discovery.cache };
-    for (const f of discovery.failed) run.failed.push({ ref: f.ref, message: f.error.message });
-    for (const f of discovery.failed) logger.error(`Configured project ${f.ref}: ${f.error.message}`);
+    for (const f of discovery.failed) {
+      run.failed.push({ ref: f.ref, message: f.error.message });
+      logger.error(`Configured project ${f.ref}: ${f.error.message}`);
+    }
     if (discovery.selected.length === 0) logger.warn('No project matched the configuration: nothing to sync. Run with --list-projects to see why.');
 
     if (selected.has('projects')) await syncProjects(run, client, discovery);
@@ -246,8 +248,9 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
         seenAtCursor,
       })) {
         for (const raw of page.items) {
-          if (emitMrs) await run.record('merge_requests', toMergeRequestRecord(raw));
-          run.users?.add(embeddedUsers(raw));
+          const { record, users } = mapMergeRequest(raw);
+          if (emitMrs) await run.record('merge_requests', record);
+          run.users?.add(users);
         }
         if (run.users) await run.users.flush((u) => run.record('users', u), { all: false });
         if (page.cursor !== null) run.state = setBookmark(run.state, cursorStream, project.id, page.cursor, page.idsAtCursor);

@@ -205,3 +205,14 @@ t.test('the schema has every field warehouse users need and passes the contract'
   t.same(s.properties.assignee_ids, { type: ['null', 'array'], items: { type: 'integer' } });
   t.same(checkSchema(s), []);
 });
+
+t.test('mapMergeRequest gives the same record and users as the two separate mappers, from one validation', async (t) => {
+  const { mapMergeRequest, toMergeRequestRecord, embeddedUsers } = await import('../lib/streams/merge-requests-schema.js');
+  const person = (id: number) => ({ id, username: `u${id}`, name: `U ${id}`, state: 'active', locked: false, avatar_url: null, web_url: `https://g/u${id}` });
+  const raw = { id: 7, iid: 1, project_id: 3, title: 'x', updated_at: '2024-05-01T10:00:00+02:00', author: person(1), assignees: [person(2), person(1)], reviewers: [person(3)], closed_by: null };
+  const both = mapMergeRequest(raw);
+  t.same(both.record, toMergeRequestRecord(raw));
+  t.same(both.users, embeddedUsers(raw));
+  t.same(both.users.map((u) => u.id), [1, 2, 3]);
+  t.throws(() => mapMergeRequest({ id: 8, author: { id: 'x' } }), { code: 'GITLAB_BAD_RESPONSE' });
+});

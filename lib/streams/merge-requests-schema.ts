@@ -96,7 +96,11 @@ export interface EmbeddedUser {
 
 const user = () => rawObject(rawUserProps);
 const readEmbedded = rawReader('user', rawUserProps);
-const users = () => rawArray(Type.Object(rawUserProps));
+const users = () => rawArray(rawUserObject());
+
+type RawMergeRequest = ReturnType<typeof readMergeRequest.read>;
+type RawUser = Static<ReturnType<typeof rawUserObject>>;
+const rawUserObject = () => Type.Object(rawUserProps);
 
 const readMergeRequest = rawReader('merge request', {
   id: Type.Integer(),
@@ -154,7 +158,19 @@ const readMergeRequest = rawReader('merge request', {
  * ids and returns exactly the schema's keys.
  */
 export function toMergeRequestRecord(raw: unknown): MergeRequestRecord {
+  return recordOf(readMergeRequest.read(raw));
+}
+
+/**
+ * One merge request validated once, as its record and the users it names: what the sync calls
+ * for every merge request (the two functions above and below validate separately).
+ */
+export function mapMergeRequest(raw: unknown): { record: MergeRequestRecord; users: EmbeddedUser[] } {
   const m = readMergeRequest.read(raw);
+  return { record: recordOf(m), users: peopleOf(m) };
+}
+
+function recordOf(m: RawMergeRequest): MergeRequestRecord {
   const ts = (field: string, v: unknown): string | null => tsField('merge request', m.id, field, v);
   const ids = (list: Array<{ id: number }> | null | undefined): number[] | null => (list ? list.map((u) => u.id) : null);
   return {
@@ -225,27 +241,27 @@ const readPeople = rawReader('merge request', {
  * merged_by, closed_by — in that order, each id once (the first occurrence wins).
  */
 export function embeddedUsers(raw: unknown): EmbeddedUser[] {
-  const m = readPeople.read(raw);
+  return peopleOf(readPeople.read(raw));
+}
+
+type People = Pick<RawMergeRequest, 'author' | 'assignee' | 'assignees' | 'reviewers' | 'merge_user' | 'merged_by' | 'closed_by'>;
+
+function peopleOf(m: People): EmbeddedUser[] {
   const seen = new Map<number, EmbeddedUser>();
-  const candidates = [
-    m.author,
-    m.assignee,
-    ...(m.assignees ?? []),
-    ...(m.reviewers ?? []),
-    m.merge_user,
-    m.merged_by,
-    m.closed_by,
-  ];
+  const candidates = [m.author, m.assignee, ...(m.assignees ?? []), ...(m.reviewers ?? []), m.merge_user, m.merged_by, m.closed_by];
   for (const u of candidates) {
     if (u === null || u === undefined || seen.has(u.id)) continue;
-    seen.set(u.id, toEmbeddedUser(u));
+    seen.set(u.id, embeddedOf(u));
   }
   return [...seen.values()];
 }
 
 /** Validates one embedded user object (e.g. from /projects/:id/users) as an EmbeddedUser. */
 export function toEmbeddedUser(raw: unknown): EmbeddedUser {
-  const u = readEmbedded.read(raw);
+  return embeddedOf(readEmbedded.read(raw));
+}
+
+function embeddedOf(u: RawUser): EmbeddedUser {
   return {
     id: u.id,
     username: orNull(u.username),

@@ -40,7 +40,7 @@ export async function* readProjects(opts: {
     const query = { membership: true, order_by: 'updated_at', sort: 'asc', updated_after: since, per_page: opts.pageSize };
     for await (const page of offsetPages(opts.client, '/projects', query)) {
       for (const raw of page.items) {
-        const p = toProjectSummary(raw, 'the changed-projects listing');
+        const p = toProjectSummary(raw);
         const ref = byId.get(p.id);
         if (ref) yield { ref: { ...ref, path_with_namespace: p.path_with_namespace }, raw };
       }

@@ -14,6 +14,7 @@ import { Compile } from 'typebox/compile';
 import { GitLabHttpError, GitLabResponseError } from '../errors.js';
 import type { GitLabClient } from '../gitlab/client.js';
 import { keysetPages } from '../gitlab/pagination.js';
+import { rawBoolean, rawString } from '../singer/raw-input.js';
 import type { Logger } from '../log.js';
 import { toUserRecord, type EmbeddedUser, type UserRecord } from './users-schema.js';
 
@@ -27,27 +28,25 @@ const GRAPHQL_QUERY = `query tapGitlabUsers($ids: [UserID!], $first: Int, $after
   }
 }`;
 
-const NullableString = Type.Unsafe<string | null>({ type: ['null', 'string'] });
-const NullableBoolean = Type.Unsafe<boolean | null>({ type: ['null', 'boolean'] });
 const GraphQlUsers = Type.Object({
   users: Type.Object({
     nodes: Type.Array(
       Type.Object({
         id: Type.String(),
-        username: Type.Optional(NullableString),
-        name: Type.Optional(NullableString),
-        state: Type.Optional(NullableString),
-        publicEmail: Type.Optional(NullableString),
-        createdAt: Type.Optional(NullableString),
-        avatarUrl: Type.Optional(NullableString),
-        webUrl: Type.Optional(NullableString),
-        bot: Type.Optional(NullableBoolean),
-        location: Type.Optional(NullableString),
-        jobTitle: Type.Optional(NullableString),
-        organization: Type.Optional(NullableString),
+        username: rawString(),
+        name: rawString(),
+        state: rawString(),
+        publicEmail: rawString(),
+        createdAt: rawString(),
+        avatarUrl: rawString(),
+        webUrl: rawString(),
+        bot: rawBoolean(),
+        location: rawString(),
+        jobTitle: rawString(),
+        organization: rawString(),
       }),
     ),
-    pageInfo: Type.Object({ hasNextPage: Type.Boolean(), endCursor: Type.Optional(NullableString) }),
+    pageInfo: Type.Object({ hasNextPage: Type.Boolean(), endCursor: rawString() }),
   }),
 });
 const checkGraphQl = Compile(GraphQlUsers);
