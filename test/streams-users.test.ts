@@ -123,3 +123,20 @@ t.test('concurrent flushes from several project workers emit each user once, in 
   t.equal(new Set(out.map((u) => u.id)).size, 300, 'no user twice');
   t.equal(fm.callHistory.calls().length, 3, 'three batches of 100, no repeated lookups');
 });
+
+t.test('a user named again by another worker while its record is being written is not emitted twice', async (t) => {
+  const { fm, collector, out } = setup('graphql');
+  graphqlRoute(fm);
+  collector.add([user(1), user(2)]);
+  // Another project worker reads a merge request naming user 1 while user 1's record waits on stdout.
+  const write = async (u: UserRecord) => {
+    out.push(u);
+    await Promise.resolve();
+    collector.add([user(1)]);
+  };
+  await collector.flush(write, { all: true });
+  await collector.flush(write, { all: true });
+  t.same(out.map((u) => u.id), [1, 2]);
+  t.equal(collector.pendingCount, 0);
+  t.equal(fm.callHistory.calls().length, 1, 'one lookup');
+});

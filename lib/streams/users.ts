@@ -120,8 +120,8 @@ export class UserCollector {
       const profiles = await this.enrich(batch.map(([id]) => id));
       for (const [id, embedded] of batch) {
         const profile = profiles.get(id);
-        this.pending.delete(id);
         if (embedded === null && profile === undefined) {
+          this.pending.delete(id);
           this.opts.logger.debug(`User ${id} from the previous run's pending list no longer exists; not emitted.`);
           continue;
         }
@@ -134,7 +134,10 @@ export class UserCollector {
           web_url: null,
           locked: null,
         };
+        // Pending until written: a worker naming this user during the write finds it pending (not
+        // re-added, not emitted twice), and a STATE taken meanwhile still lists it (not lost).
         await write(toUserRecord(base, profile));
+        this.pending.delete(id);
         this.emitted.add(id);
       }
     }
