@@ -153,8 +153,13 @@ async function run(args: CliArgs, io: CliIo, secrets: string[]): Promise<number>
       const { createWriter } = await import('./singer/writer.js');
       const writer = createWriter(io.stdout);
       const { runSync } = await import('./sync.js');
-      const summary = await runSync({ config, state, selections, writer, logger, fetch: fetchFn, clock, signal });
-      return summary.exitCode;
+      try {
+        const summary = await runSync({ config, state, selections, writer, logger, fetch: fetchFn, clock, signal });
+        return summary.exitCode;
+      } finally {
+        // runSync ends with a STATE, which writes everything; this is for paths that end without one.
+        await writer.flush().catch(() => undefined);
+      }
     }
   }
 }

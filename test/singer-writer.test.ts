@@ -107,14 +107,15 @@ t.test('waits for drain when the output buffer is full before resolving', async 
   t.equal(resolved, true, 'resolves once the target drains');
 });
 
-t.test('a record write under backpressure resolves only after drain', async (t) => {
+t.test('under backpressure a STATE resolves only after drain, with the records before it in the same chunk', async (t) => {
   const target = slowTarget();
   const w = createWriter(target.out, { now: fixed });
   const first = w.writeSchema('projects', schema, ['id']);
   target.flush();
   await first;
+  await w.writeRecord('projects', { id: 1, title: 'x'.repeat(100) });
   let done = false;
-  const p = w.writeRecord('projects', { id: 1, title: 'x'.repeat(100) }).then(() => {
+  const p = w.writeState({ bookmarks: {} }).then(() => {
     done = true;
   });
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
@@ -123,6 +124,50 @@ t.test('a record write under backpressure resolves only after drain', async (t) 
   await p;
   t.equal(done, true);
   t.same(w.counts, { projects: 1 });
+});
+
+t.test('records are gathered into one write with the STATE that follows them, in order', async (t) => {
+  const chunks: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const w = createWriter(out, { now: fixed });
+  await w.writeSchema('projects', schema, ['id']);
+  for (let id = 1; id <= 3; id++) await w.writeRecord('projects', { id, title: null });
+  t.equal(chunks.length, 1, 'the SCHEMA is written at once, the records wait for their chunk');
+  await w.writeState({ n: 1 });
+  t.equal(chunks.length, 2, 'the STATE writes the records and itself as one chunk');
+  t.same(
+    parseMessages(chunks[1] ?? '').map((m) => (m.type === 'RECORD' ? m.record.id : m.type)),
+    [1, 2, 3, 'STATE'],
+  );
+  await w.writeRecord('projects', { id: 4, title: null });
+  await w.flush();
+  t.same(
+    parseMessages(chunks.join('')).map((m) => (m.type === 'RECORD' ? m.record.id : m.type)),
+    ['SCHEMA', 1, 2, 3, 'STATE', 4],
+    'flush() writes what is left',
+  );
+});
+
+t.test('a full chunk (64 KB) is written without waiting for a STATE', async (t) => {
+  const chunks: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const w = createWriter(out, { now: fixed });
+  await w.writeSchema('projects', schema, ['id']);
+  const title = 'y'.repeat(1000);
+  for (let id = 1; id <= 100; id++) await w.writeRecord('projects', { id, title });
+  t.ok(chunks.length >= 2, `records reached the output before any STATE (${chunks.length - 1} chunk(s))`);
+  t.ok(chunks.slice(1).every((c) => c.length >= 64 * 1024), 'each chunk is about 64 KB');
+  t.ok(chunks.every((c) => c.endsWith('\n')), 'chunks end at line ends');
 });
 
 function epipeTarget(afterLines: number): { out: Writable; lines: string[] } {
@@ -146,8 +191,10 @@ t.test('a closed stdout (EPIPE) marks the writer closed and later writes resolve
   const w = createWriter(target.out, { now: fixed });
   await w.writeSchema('projects', schema, ['id']);
   await w.writeRecord('projects', { id: 1 });
+  await w.writeState({ n: 1 });
   t.equal(w.closed, false);
   await w.writeRecord('projects', { id: 2 });
+  await w.writeState({ n: 2 });
   await new Promise((r) => setImmediate(r));
   t.equal(w.closed, true, 'closed after the EPIPE');
   await t.resolves(w.writeRecord('projects', { id: 3 }));

@@ -1,9 +1,13 @@
 /**
  * The Singer writer: the only code that writes to stdout. One JSON object per line; a stream's
  * SCHEMA before its first RECORD (and once, unless the schema changes); RECORDs stamped with
- * `time_extracted`. Each write waits for 'drain' when the output's buffer is full, so memory stays
- * flat behind a slow target. When the reader goes away (EPIPE, `| head -1`) the writer marks itself
- * closed and every later write resolves quietly: callers check `closed` and stop.
+ * `time_extracted`. Lines are gathered and handed to the output in chunks of about 64 KB — one
+ * write call per chunk instead of one per record — and every SCHEMA and STATE goes out at once with
+ * everything before it, so a STATE is never printed before the records it covers, and records never
+ * wait behind a STATE. A record still in the chunk when the process dies was not covered by any STATE
+ * printed, so the next run reads it again. Each chunk waits for 'drain' when the output's buffer is
+ * full, so memory stays flat behind a slow target. When the reader goes away (EPIPE, `| head -1`) the
+ * writer marks itself closed and every later write resolves quietly: callers check `closed` and stop.
  */
 import { TapError } from '../errors.js';
 import { recordMessage, schemaMessage, serializeMessage, stateMessage, type SingerMessage } from './messages.js';
@@ -13,6 +17,8 @@ export interface SingerWriter {
   /** Throws a TapError (code SINGER_RECORD_BEFORE_SCHEMA) if the stream's SCHEMA was not written first. */
   writeRecord(stream: string, record: Record<string, unknown>, timeExtracted?: Date): Promise<void>;
   writeState(value: unknown): Promise<void>;
+  /** Hands every gathered line to the output (a STATE or SCHEMA does this by itself). */
+  flush(): Promise<void>;
   /** True once the output is closed (EPIPE): callers stop quietly. */
   readonly closed: boolean;
   /** Records written per stream. */
@@ -23,6 +29,9 @@ export interface WriterOptions {
   /** Clock for `time_extracted` when the caller gives none. */
   now?: () => Date;
 }
+
+/** Lines are written in chunks of about this many characters (64 KB of ASCII). */
+const CHUNK_CHARS = 64 * 1024;
 
 const QUIET_CODES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ECONNRESET']);
 
@@ -66,16 +75,22 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
     return s.destroyed === true || s.writableEnded === true;
   };
 
-  /** Writes one line; true when it was handed to the output, false when the output is closed. */
-  const emit = async (msg: SingerMessage): Promise<boolean> => {
-    if (failure) fail();
+  let chunk: string[] = [];
+  let chunkLength = 0;
+
+  /** Writes the gathered lines as one chunk; false when the output is closed. */
+  const flushChunk = async (): Promise<boolean> => {
+    if (chunk.length === 0) return !closed;
+    const text = chunk.length === 1 ? (chunk[0] as string) : chunk.join('');
+    chunk = [];
+    chunkLength = 0;
     if (closed || isGone()) {
       closed = true;
       return false;
     }
     let ok: boolean;
     try {
-      ok = out.write(serializeMessage(msg));
+      ok = out.write(text);
     } catch (err) {
       onError(err);
       if (failure) fail();
@@ -83,6 +98,23 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
     }
     if (!ok && !closed) await waitDrain();
     if (failure) fail();
+    return true;
+  };
+
+  /**
+   * Gathers one line, and writes the chunk when it is full or when `now` (SCHEMA, STATE). True when
+   * the line was taken, false when the output is closed.
+   */
+  const emit = async (msg: SingerMessage, now: boolean): Promise<boolean> => {
+    if (failure) fail();
+    if (closed || isGone()) {
+      closed = true;
+      return false;
+    }
+    const line = serializeMessage(msg);
+    chunk.push(line);
+    chunkLength += line.length;
+    if (now || chunkLength >= CHUNK_CHARS) return flushChunk();
     return true;
   };
 
@@ -98,18 +130,21 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
       const text = JSON.stringify(msg);
       if (schemas.get(stream) === text) return;
       schemas.set(stream, text);
-      await emit(msg);
+      await emit(msg, true);
     },
     async writeRecord(stream, record, timeExtracted) {
       if (closed) return;
       if (!schemas.has(stream)) {
         throw new TapError('SINGER_RECORD_BEFORE_SCHEMA', `Internal error: a RECORD of stream "${stream}" came before its SCHEMA.`, 1);
       }
-      const written = await emit(recordMessage(stream, record, timeExtracted ?? now()));
+      const written = await emit(recordMessage(stream, record, timeExtracted ?? now()), false);
       if (written) counts[stream] = (counts[stream] ?? 0) + 1;
     },
     async writeState(value) {
-      await emit(stateMessage(value));
+      await emit(stateMessage(value), true);
+    },
+    async flush() {
+      await flushChunk();
     },
   };
 }
