@@ -42,10 +42,10 @@ export interface FailedProject {
 }
 
 export interface DiscoveryCache {
-  fingerprint: string;
-  listed_at: string;
-  project_ids: number[];
-  project_paths?: string[];
+  readonly fingerprint: string;
+  readonly listed_at: string;
+  readonly project_ids: readonly number[];
+  readonly project_paths?: readonly string[];
 }
 
 export interface DiscoveryResult {
@@ -213,12 +213,13 @@ export async function discoverProjects(ctx: DiscoveryContext): Promise<Discovery
       out.excluded.push(...listed.excluded);
       const known = new Set(out.selected.map((p) => p.id));
       for (const p of listed.selected) if (!known.has(p.id)) out.selected.push(p);
-      out.cache = {
+      // Frozen: it goes into every STATE of the run, and frozen parts are serialised once (state-json.ts).
+      out.cache = Object.freeze({
         fingerprint: discoveryFingerprint(config),
         listed_at: new Date(ctx.clock.now()).toISOString(),
-        project_ids: listed.selected.map((p) => p.id),
-        project_paths: listed.selected.map((p) => p.path_with_namespace),
-      };
+        project_ids: Object.freeze(listed.selected.map((p) => p.id)),
+        project_paths: Object.freeze(listed.selected.map((p) => p.path_with_namespace)),
+      });
       ctx.logger.info(`Discovered ${listed.selected.length} projects (${listed.excluded.length} left out) in ${listed.requests} listing requests.`);
     }
   }

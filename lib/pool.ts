@@ -1,17 +1,21 @@
-/** Runs `work` over `items` with at most `limit` in flight; rejects with the first error after all started work settles. */
-export async function runPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
+/**
+ * Bounded concurrency: `limit` workers each take their next job from `take()` until it returns
+ * null, or until a job has failed; rejects with the first error once all started jobs settle.
+ * `take()` is asked afresh for every job, so jobs added while others run are picked up.
+ */
+export async function runWorkers<T>(limit: number, take: () => T | null, work: (job: T) => Promise<void>): Promise<void> {
   let firstError: { error: unknown } | null = null;
   const worker = async (): Promise<void> => {
-    while (next < items.length && firstError === null) {
-      const item = items[next++] as T;
+    while (firstError === null) {
+      const job = take();
+      if (job === null) return;
       try {
-        await work(item);
+        await work(job);
       } catch (error) {
         firstError ??= { error };
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
   if (firstError !== null) throw (firstError as { error: unknown }).error;
 }

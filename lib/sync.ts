@@ -14,7 +14,7 @@ import { clientForConfig } from './client-for-config.js';
 import type { GitLabClient } from './gitlab/client.js';
 import { seekPages } from './gitlab/pagination.js';
 import type { Logger } from './log.js';
-import { runPool } from './pool.js';
+import { runWorkers } from './pool.js';
 import { STREAMS, projectRecord, type StreamName, type StreamSelection } from './singer/catalog.js';
 import { getBookmark, getBookmarkIds, setBookmark, type TapState } from './singer/state.js';
 import type { SingerWriter } from './singer/writer.js';
@@ -152,10 +152,13 @@ export async function runSync(opts: SyncOptions): Promise<RunSummary> {
 
     if (selected.has('projects')) await syncProjects(run, client, discovery);
     if (selected.has('merge_requests') || users) await syncMergeRequests(run, client, discovery.selected);
+    if (users) await users.settle();
     if (users && !run.halted) {
       await users.flush((u) => run.record('users', u), { all: true });
     }
   } catch (err) {
+    // No user lookup may still be writing when the last STATE is printed.
+    await users?.settle().catch(() => undefined);
     fatal = err;
     if (isAbort(err) && opts.signal.aborted) {
       fatal = null;
@@ -226,7 +229,29 @@ async function syncProjects(run: Run, client: GitLabClient, discovery: Discovery
   await run.checkpoint();
 }
 
-/** Merge requests (and the users they reference), one project per worker. */
+/** Merge requests left after the first page above which a project's scan goes on at once (see syncMergeRequests). */
+const LARGE_PROJECT_ROWS = 1000;
+
+/** Where a project's merge request scan goes on from, and where this run started it. */
+interface ProjectScan {
+  project: ProjectRef;
+  cursor: string | null;
+  seen: readonly number[];
+  /** The cursor the run started this project at (a budget stop needs progress past it). */
+  startCursor: string | null;
+  /** Rows still ahead by GitLab's X-Total (null: unknown, e.g. more than 10,000). */
+  remaining: number | null;
+}
+
+/**
+ * Merge requests (and the users they reference), up to max_concurrency projects at a time. First
+ * the first page of every project; a project with at least LARGE_PROJECT_ROWS more (by GitLab's
+ * X-Total) goes on at once, the others wait until every first page is read and then go on largest
+ * first. A scan is sequential (each page's cursor comes from the one before), so a large project
+ * that happened to start last would run alone at the end; this way it overlaps with the rest. A
+ * scan that waited resumes exactly where it stopped (cursor and ids at it, as a next run would), so
+ * no request is repeated.
+ */
 async function syncMergeRequests(run: Run, client: GitLabClient, projects: ProjectRef[]): Promise<void> {
   const { config } = run.opts;
   const emitMrs = run.selected.has('merge_requests');
@@ -234,47 +259,87 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
   const cursorStream = emitMrs ? 'merge_requests' : 'users';
   run.state = { ...run.state, currently_syncing: emitMrs ? 'merge_requests' : 'users' };
 
-  await runPool(projects, config.concurrency, async (project) => {
-    if (run.halted || !run.budgetLeft) return;
+  // Jobs: the first page of each project in order; once those are all taken, the projects with
+  // more pages, largest first. A large project goes on at once after its first page.
+  let nextProject = 0;
+  const more: ProjectScan[] = [];
+  const take = (): { project: ProjectRef } | { scan: ProjectScan } | null => {
+    if (run.halted || !run.budgetLeft) return null;
+    if (nextProject < projects.length) return { project: projects[nextProject++] as ProjectRef };
+    if (more.length === 0) return null;
+    let best = 0;
+    more.forEach((m, i) => {
+      if ((m.remaining ?? Number.MAX_SAFE_INTEGER) > ((more[best] as ProjectScan).remaining ?? Number.MAX_SAFE_INTEGER)) best = i;
+    });
+    return { scan: more.splice(best, 1)[0] as ProjectScan };
+  };
+  await runWorkers(config.concurrency, take, async (job) => {
+    if ('scan' in job) {
+      await scanProject(run, client, cursorStream, job.scan, Number.POSITIVE_INFINITY);
+      return;
+    }
+    const { project } = job;
     const bookmark = getBookmark(run.state, cursorStream, project.id);
     const startCursor = later(minusMinutes(bookmark, config.lookbackMinutes), config.startDate);
     // Rows already emitted at the bookmark are skipped only when the scan starts exactly there.
-    const seenAtCursor = startCursor !== null && startCursor === bookmark ? getBookmarkIds(run.state, cursorStream, project.id) : [];
-    try {
-      for await (const page of seekPages<MergeRequestRecord & { id: number; updated_at: string }>(client, `/projects/${project.id}/merge_requests`, {
-        query: { scope: 'all', state: 'all' },
-        updatedAfter: startCursor,
-        pageSize: config.pageSize,
-        seenAtCursor,
-      })) {
-        for (const raw of page.items) {
-          const { record, users } = mapMergeRequest(raw);
-          if (emitMrs) await run.record('merge_requests', record);
-          run.users?.add(users);
-        }
-        if (run.users) await run.users.flush((u) => run.record('users', u), { all: false });
-        if (page.cursor !== null) run.state = setBookmark(run.state, cursorStream, project.id, page.cursor, page.idsAtCursor);
-        await run.checkpoint();
-        if (run.halted) return;
-        // Out of budget: stop here if this project has moved past where it started (so the next run progresses).
-        const moved = page.cursor !== null && (startCursor === null || Date.parse(page.cursor) > Date.parse(startCursor));
-        if (!run.budgetLeft && moved) return;
-      }
-      run.projectsSynced += 1;
-    } catch (err) {
-      if (err instanceof GitLabHttpError && (err.status === 403 || err.status === 404)) {
-        if (project.configured) {
-          run.failed.push({ ref: project.path_with_namespace, message: err.message });
-          run.opts.logger.error(`Configured project ${project.path_with_namespace}: ${err.message}`);
-        } else {
-          const reason = err.status === 403 ? 'merge requests forbidden (403)' : 'not found (404)';
-          run.skipped.push({ id: project.id, path_with_namespace: project.path_with_namespace, reason });
-          run.opts.logger.warn(`Skipping project ${project.path_with_namespace}: ${reason}.`);
-        }
-        return;
-      }
-      if (err instanceof TapError) run.stop ??= 'error';
-      throw err;
-    }
+    const seen = startCursor !== null && startCursor === bookmark ? getBookmarkIds(run.state, cursorStream, project.id) : [];
+    const left = await scanProject(run, client, cursorStream, { project, cursor: startCursor, seen, startCursor, remaining: null }, 1);
+    if (left === null) return;
+    if (left.remaining === null || left.remaining >= LARGE_PROJECT_ROWS) await scanProject(run, client, cursorStream, left, Number.POSITIVE_INFINITY);
+    else more.push(left);
   });
+}
+
+/**
+ * Reads up to `maxPages` pages of one project's merge requests from `scan`, writing records, users
+ * and a STATE per page. Returns where to go on when it stopped after `maxPages` with more to read;
+ * null when the project is done, skipped, or the run is stopping.
+ */
+async function scanProject(run: Run, client: GitLabClient, cursorStream: 'merge_requests' | 'users', scan: ProjectScan, maxPages: number): Promise<ProjectScan | null> {
+  const { config } = run.opts;
+  const { project, startCursor } = scan;
+  const emitMrs = cursorStream === 'merge_requests';
+  const writeUser = (u: Record<string, unknown>): Promise<void> => run.record('users', u);
+  let pages = 0;
+  try {
+    for await (const page of seekPages<MergeRequestRecord & { id: number; updated_at: string }>(client, `/projects/${project.id}/merge_requests`, {
+      query: { scope: 'all', state: 'all' },
+      updatedAfter: scan.cursor,
+      pageSize: config.pageSize,
+      seenAtCursor: scan.seen,
+    })) {
+      for (const raw of page.items) {
+        const { record, users } = mapMergeRequest(raw);
+        if (emitMrs) await run.record('merge_requests', record);
+        run.users?.add(users);
+      }
+      // Full batches are looked up in the background; this waits only when far behind.
+      if (run.users) await run.users.flushSoon(writeUser);
+      if (page.cursor !== null) run.state = setBookmark(run.state, cursorStream, project.id, page.cursor, page.idsAtCursor);
+      await run.checkpoint();
+      if (run.halted) return null;
+      // Out of budget: stop here if this project has moved past where it started (so the next run progresses).
+      const moved = page.cursor !== null && (startCursor === null || Date.parse(page.cursor) > Date.parse(startCursor));
+      if (!run.budgetLeft && moved) return null;
+      pages += 1;
+      if (pages >= maxPages && !page.final) return { project, cursor: page.cursor, seen: page.idsAtCursor, startCursor, remaining: page.remaining };
+    }
+    run.projectsSynced += 1;
+    return null;
+  } catch (err) {
+    const ownError = err !== run.users?.failure;
+    if (ownError && err instanceof GitLabHttpError && (err.status === 403 || err.status === 404)) {
+      if (project.configured) {
+        run.failed.push({ ref: project.path_with_namespace, message: err.message });
+        run.opts.logger.error(`Configured project ${project.path_with_namespace}: ${err.message}`);
+      } else {
+        const reason = err.status === 403 ? 'merge requests forbidden (403)' : 'not found (404)';
+        run.skipped.push({ id: project.id, path_with_namespace: project.path_with_namespace, reason });
+        run.opts.logger.warn(`Skipping project ${project.path_with_namespace}: ${reason}.`);
+      }
+      return null;
+    }
+    if (err instanceof TapError) run.stop ??= 'error';
+    throw err;
+  }
 }

@@ -28,17 +28,26 @@ function offsetMinutes(tz: string | undefined): number {
   return sign * (hours * 60 + minutes);
 }
 
+/** Two ASCII digits at `i` as a number. */
+const twoDigits = (s: string, i: number): number => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+
+/** Whether a text matching CANONICAL_RE names a real instant (month 1–12, a day the month has, 23:59:59 at most). */
+function canonicalIsValid(s: string): boolean {
+  const mo = twoDigits(s, 5);
+  const d = twoDigits(s, 8);
+  if (mo < 1 || mo > 12 || d < 1 || twoDigits(s, 11) > 23 || twoDigits(s, 14) > 59 || twoDigits(s, 17) > 59) return false;
+  return d <= 28 || validDate(Number(s.slice(0, 4)), mo, d);
+}
+
 /**
  * Parses an RFC 3339 / ISO 8601 timestamp (any offset; no offset means UTC) or a bare date
  * (midnight UTC) and returns it in UTC as `YYYY-MM-DDTHH:MM:SS.sssZ`. Fractions longer than
  * milliseconds are kept digit for digit. Returns null when the text is not a valid timestamp.
  */
 export function toUtcTimestamp(text: string): string | null {
-  // Fast path: GitLab's usual form is already canonical; a round trip through Date proves it valid.
-  if (text.length === 24 && CANONICAL_RE.test(text)) {
-    const ms = Date.parse(text);
-    if (!Number.isNaN(ms) && new Date(ms).toISOString() === text) return text;
-  }
+  // Fast path: GitLab's usual form is already canonical; checking its fields' ranges proves it valid
+  // (six timestamps per merge request: a round trip through Date here cost 5% of a full sync).
+  if (text.length === 24 && CANONICAL_RE.test(text) && canonicalIsValid(text)) return text;
   const s = text.trim();
   const dateOnly = DATE_RE.exec(s);
   if (dateOnly) {

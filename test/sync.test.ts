@@ -296,3 +296,52 @@ t.test('a reader that closes stdout ends the run quietly, without an error', asy
   t.equal(summary.exitCode, 0);
   t.notOk(gl.calls.includes('POST /api/graphql'), 'no more work once nobody reads');
 });
+
+/** Project ids of the merge request list requests, in the order they were made. */
+const mrRequestProjects = (calls: string[]): number[] =>
+  calls.flatMap((c) => {
+    const m = /^GET \/api\/v4\/projects\/(\d+)\/merge_requests/.exec(c);
+    return m ? [Number(m[1])] : [];
+  });
+
+t.test('first pages of all projects come first; a large project goes on at once, the others after, largest first', async (t) => {
+  // Pages of 100: project 1 has 150 MRs (50 left after page 1), 2 has 1150 (1050 left: large),
+  // 3 has 250 (150 left), 4 has 10. One project at a time, so the order is exact.
+  const mrs: FakeMr[] = [];
+  let id = 1;
+  const add = (projectId: number, n: number) => {
+    for (let i = 0; i < n; i += 1) mrs.push(mr(id++, projectId, new Date(Date.UTC(2024, 0, projectId, 0, 0, 0, i * 10)).toISOString(), 1));
+  };
+  add(1, 150);
+  add(2, 1150);
+  add(3, 250);
+  add(4, 10);
+  const gl = fakeGitLab({ projects: [project(1, 'a'), project(2, 'b'), project(3, 'c'), project(4, 'd')], mrs, users: [user(1)] });
+  const res = await runOnce({ gitlab: gl, config: testConfig({ concurrency: 1 }) });
+  t.equal(res.error, null);
+  t.same(mrRequestProjects(gl.calls), [1, ...Array<number>(12).fill(2), 3, 4, 3, 3, 1]);
+  t.equal(recordIds(res.messages, 'merge_requests').length, 1560, 'every merge request once');
+  t.equal(new Set(recordIds(res.messages, 'merge_requests')).size, 1560);
+});
+
+t.test('a pending user lookup does not hold the merge request reads of the other projects', async (t) => {
+  // Each project's first page names 100 new users: a full batch is looked up after it.
+  const mrs: FakeMr[] = [];
+  const users = Array.from({ length: 300 }, (_, i) => user(i + 1));
+  for (let i = 0; i < 300; i += 1) mrs.push(mr(i + 1, 1 + Math.floor(i / 100), new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(), i + 1));
+  let release: () => void = () => undefined;
+  const gl = fakeGitLab({ projects: [project(1, 'a'), project(2, 'b'), project(3, 'c')], mrs, users });
+  gl.graphqlGate = new Promise<void>((r) => {
+    release = r;
+  });
+  const running = runOnce({ gitlab: gl, config: testConfig({ concurrency: 2 }) });
+  // Wait until every project has been read while the first lookup is still held.
+  for (let i = 0; i < 200 && mrRequestProjects(gl.calls).length < 3; i += 1) await new Promise((r) => setImmediate(r));
+  t.same(mrRequestProjects(gl.calls).sort(), [1, 2, 3], 'all three projects read while GitLab holds the user lookup');
+  release();
+  const res = await running;
+  t.equal(res.error, null);
+  t.equal(recordIds(res.messages, 'users').length, 300, 'every user emitted');
+  t.equal(new Set(recordIds(res.messages, 'users')).size, 300, 'each once');
+  t.equal(gl.calls.filter((c) => c.startsWith('POST')).length, 3, 'three batches of 100');
+});

@@ -65,3 +65,29 @@ t.test('compareTimestamps orders instants across offsets and sub-millisecond dig
   t.equal(compareTimestamps('2024-05-01T08:00:00.0001Z', '2024-05-01T08:00:00.000Z'), 1);
   t.equal(compareTimestamps('garbage', '2024-05-01T08:00:00Z'), -1);
 });
+
+t.test('canonical UTC timestamps are kept exactly when real and refused when the date does not exist', async (t) => {
+  t.equal(toUtcTimestamp('2024-02-29T10:00:00.000Z'), '2024-02-29T10:00:00.000Z', 'leap day');
+  t.equal(toUtcTimestamp('2023-02-29T10:00:00.000Z'), null, 'no leap day in 2023');
+  t.equal(toUtcTimestamp('1900-02-29T10:00:00.000Z'), null, 'no leap day in 1900');
+  t.equal(toUtcTimestamp('2024-04-31T10:00:00.000Z'), null);
+  t.equal(toUtcTimestamp('2024-13-01T00:00:00.000Z'), null);
+  t.equal(toUtcTimestamp('2024-00-10T00:00:00.000Z'), null);
+  t.equal(toUtcTimestamp('2024-01-00T00:00:00.000Z'), null);
+  t.equal(toUtcTimestamp('2024-01-01T24:00:00.000Z'), null);
+  t.equal(toUtcTimestamp('2024-01-01T23:60:00.000Z'), null);
+  t.equal(toUtcTimestamp('2024-12-31T23:59:60.000Z'), '2025-01-01T00:00:00.000Z', 'a leap second rolls over');
+  // Against Date's own round trip, over every month and the days around each month's end.
+  const mismatches: string[] = [];
+  for (const year of [1999, 2000, 2023, 2024, 2100]) {
+    for (let month = 0; month <= 13; month++) {
+      for (let day = 0; day <= 32; day++) {
+        const text = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}T23:59:59.999Z`;
+        const ms = Date.parse(text);
+        const real = !Number.isNaN(ms) && new Date(ms).toISOString() === text;
+        if ((toUtcTimestamp(text) === text) !== real) mismatches.push(text);
+      }
+    }
+  }
+  t.same(mismatches, [], 'the same verdict as a round trip through Date');
+});

@@ -32,6 +32,10 @@ export interface SeekPage<T> {
   cursor: string | null;
   /** Ids yielded so far whose updated_at equals the cursor: pass them back as `seenAtCursor` to resume without repeats. */
   idsAtCursor: number[];
+  /** True when the scan makes no further request after this page. */
+  final: boolean;
+  /** Rows still ahead by GitLab's X-Total (null when GitLab leaves it out): a scheduling hint, never used to stop. */
+  remaining: number | null;
 }
 
 export interface PageOptions {
@@ -206,7 +210,8 @@ export async function* seekPages<T extends SeekItem>(
   let atCursor = new Set<number>(opts.updatedAfter === null ? [] : (opts.seenAtCursor ?? []));
   let page = 1;
   const budget = { pages: 0 };
-  const fetchRows = async (query: Query): Promise<{ rows: Array<{ item: T; at: number }>; short: boolean }> => {
+  let remaining: number | null = null;
+  const fetchRows = async (query: Query & { page: number }): Promise<{ rows: Array<{ item: T; at: number }>; short: boolean }> => {
     guard(budget.pages, maxPages, path);
     const response = await client.get(path, { ...opts.query, order_by: 'updated_at', sort: 'asc', per_page: opts.pageSize, ...query });
     budget.pages += 1;
@@ -215,6 +220,8 @@ export async function* seekPages<T extends SeekItem>(
     // GitLab says when this filter has no further page (X-Next-Page empty): no extra request to find the end.
     const nextHeader = response.headers.get('x-next-page');
     const lastPage = nextHeader !== null && nextHeader.trim() === '';
+    const total = Number(response.headers.get('x-total') ?? Number.NaN);
+    remaining = Number.isSafeInteger(total) && total >= 0 ? Math.max(0, total - query.page * (size ?? opts.pageSize)) : null;
     return { rows, short: rows.length === 0 || lastPage || (size !== null && rows.length < size) };
   };
 
@@ -233,7 +240,7 @@ export async function* seekPages<T extends SeekItem>(
       if (page > 1 && cursor !== null) {
         // A stepped tie at `cursor` just ended: keep the cursor until the tie is verified.
         for (const r of rows) if (r.at === cursorMs) atCursor.add(r.item.id);
-        yield { items: fresh, cursor, idsAtCursor: [...atCursor] };
+        yield { items: fresh, cursor, idsAtCursor: [...atCursor], final: false, remaining };
         yield* recheckTie(cursor, cursorMs);
         fresh = [];
       }
@@ -241,13 +248,13 @@ export async function* seekPages<T extends SeekItem>(
       cursor = new Date(maxMs).toISOString();
       atCursor = new Set(rows.filter((r) => r.at === maxMs).map((r) => r.item.id));
       page = 1;
-      yield { items: fresh, cursor, idsAtCursor: [...atCursor] };
+      yield { items: fresh, cursor, idsAtCursor: [...atCursor], final: short, remaining };
     } else {
       // Nothing later than the cursor on this page: the whole page sits at the cursor timestamp
       // (a tie), so step to the next page at the same cursor.
       for (const r of rows) if (r.at === cursorMs) atCursor.add(r.item.id);
       page += 1;
-      if (fresh.length > 0) yield { items: fresh, cursor, idsAtCursor: [...atCursor] };
+      if (fresh.length > 0) yield { items: fresh, cursor, idsAtCursor: [...atCursor], final: short, remaining };
     }
     if (short) return;
   }
@@ -260,7 +267,7 @@ export async function* seekPages<T extends SeekItem>(
         const missed = rows.filter((r) => r.at === tieMs && !atCursor.has(r.item.id)).map((r) => r.item);
         for (const m of missed) atCursor.add(m.id);
         found += missed.length;
-        if (missed.length > 0) yield { items: missed, cursor: tie, idsAtCursor: [...atCursor] };
+        if (missed.length > 0) yield { items: missed, cursor: tie, idsAtCursor: [...atCursor], final: false, remaining };
         if (short) break;
       }
       if (found === 0) return;

@@ -14,15 +14,15 @@ import { compareTimestamps, toUtcTimestamp } from '../time.js';
 export type BookmarkStream = 'projects' | 'merge_requests' | 'users';
 
 export interface Partition {
-  context: { project_id: number };
-  replication_key: 'updated_at';
-  replication_key_value: string;
+  readonly context: { readonly project_id: number };
+  readonly replication_key: 'updated_at';
+  readonly replication_key_value: string;
   /**
    * Ids already emitted whose updated_at equals the bookmark. GitLab's updated_after is inclusive,
    * so the next run re-reads these rows; knowing them avoids emitting them again (and lets a
    * chunked run get past a bulk edit wider than its budget). Omitted when it would be large.
    */
-  ids_at_cursor?: number[];
+  readonly ids_at_cursor?: readonly number[];
 }
 
 /** Above this many ids at one timestamp the list is not kept: those rows are re-read instead. */
@@ -31,12 +31,12 @@ export const MAX_IDS_AT_CURSOR = 1000;
 export interface TapState {
   version: 1;
   bookmarks: {
-    projects?: { partitions: Partition[] };
-    merge_requests?: { partitions: Partition[] };
-    users?: { partitions: Partition[] };
+    projects?: { partitions: readonly Partition[] };
+    merge_requests?: { partitions: readonly Partition[] };
+    users?: { partitions: readonly Partition[] };
     [k: string]: unknown;
   };
-  discovery?: { fingerprint: string; listed_at: string; project_ids: number[] };
+  discovery?: { readonly fingerprint: string; readonly listed_at: string; readonly project_ids: readonly number[] };
   last_sync_completed_at?: string;
   currently_syncing?: string | null;
   [k: string]: unknown;
@@ -110,7 +110,7 @@ export function parseState(json: unknown): TapState {
  * One stream's bookmarks: our/Meltano `{partitions: [...]}` or singer-io `{"<project_id>": value}`.
  * Returns null when nothing in it is usable; keeps unknown keys next to `partitions`.
  */
-function parseStreamBookmarks(stream: BookmarkStream, entry: unknown): ({ partitions: Partition[] } & Record<string, unknown>) | null {
+function parseStreamBookmarks(stream: BookmarkStream, entry: unknown): ({ partitions: readonly Partition[] } & Record<string, unknown>) | null {
   if (!isObject(entry)) {
     throw new StateError(`The state's "bookmarks.${stream}" must be an object, but it is ${kind(entry)}.`);
   }
@@ -142,7 +142,7 @@ function parseStreamBookmarks(stream: BookmarkStream, entry: unknown): ({ partit
     }
   }
   if (partitions.length === 0 && Object.keys(rest).length === 0 && !('partitions' in entry)) return null;
-  return { ...rest, partitions };
+  return { ...rest, partitions: Object.freeze(partitions) };
 }
 
 function parsePartition(stream: BookmarkStream, i: number, p: unknown): Partition | null {
@@ -168,14 +168,19 @@ function parsePartition(stream: BookmarkStream, i: number, p: unknown): Partitio
   return partition(id, t, ids);
 }
 
+/** A new partition, frozen: STATE serialisation reuses the text of partitions that cannot change (state-json.ts). */
 function partition(projectId: number, value: string, ids?: readonly number[]): Partition {
-  const p: Partition = { context: { project_id: projectId }, replication_key: 'updated_at', replication_key_value: value };
-  if (ids !== undefined && ids.length > 0 && ids.length <= MAX_IDS_AT_CURSOR) p.ids_at_cursor = [...ids].sort((a, b) => a - b);
-  return p;
+  const context = Object.freeze({ project_id: projectId });
+  const keep = ids !== undefined && ids.length > 0 && ids.length <= MAX_IDS_AT_CURSOR;
+  return Object.freeze<Partition>(
+    keep
+      ? { context, replication_key: 'updated_at', replication_key_value: value, ids_at_cursor: Object.freeze([...ids].sort((a, b) => a - b)) }
+      : { context, replication_key: 'updated_at', replication_key_value: value },
+  );
 }
 
 /** Ids already emitted at the project's bookmark timestamp (see Partition.ids_at_cursor). */
-export function getBookmarkIds(state: TapState, stream: BookmarkStream, projectId: number): number[] {
+export function getBookmarkIds(state: TapState, stream: BookmarkStream, projectId: number): readonly number[] {
   const parts = state.bookmarks[stream]?.partitions ?? [];
   return parts.find((p) => p.context.project_id === projectId)?.ids_at_cursor ?? [];
 }
@@ -205,6 +210,6 @@ export function setBookmark(state: TapState, stream: BookmarkStream, projectId: 
   const parts = entry?.partitions ?? [];
   const next = partition(projectId, t, idsAtCursor);
   const i = parts.findIndex((p) => p.context.project_id === projectId);
-  const partitions = i < 0 ? [...parts, next] : parts.map((p, j) => (j === i ? next : p));
+  const partitions = Object.freeze(i < 0 ? [...parts, next] : parts.map((p, j) => (j === i ? next : p)));
   return { ...state, bookmarks: { ...state.bookmarks, [stream]: { ...entry, partitions } } };
 }

@@ -10,7 +10,8 @@
  * writer marks itself closed and every later write resolves quietly: callers check `closed` and stop.
  */
 import { TapError } from '../errors.js';
-import { recordMessage, schemaMessage, serializeMessage, stateMessage, type SingerMessage } from './messages.js';
+import { recordMessage, schemaMessage, serializeMessage, type SingerMessage } from './messages.js';
+import { createStateSerializer } from './state-json.js';
 
 export interface SingerWriter {
   writeSchema(stream: string, schema: object, keyProperties: string[], bookmarkProperties?: string[]): Promise<void>;
@@ -101,17 +102,20 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
     return true;
   };
 
+  const stateText = createStateSerializer();
+
   /**
-   * Gathers one line, and writes the chunk when it is full or when `now` (SCHEMA, STATE). True when
-   * the line was taken, false when the output is closed.
+   * Gathers one line (a message, or a STATE value's text), and writes the chunk when it is full or
+   * when `now` (SCHEMA, STATE). True when the line was taken, false when the output is closed.
    */
-  const emit = async (msg: SingerMessage, now: boolean): Promise<boolean> => {
+  const emit = async (msg: SingerMessage | { stateValue: unknown }, now: boolean): Promise<boolean> => {
     if (failure) fail();
     if (closed || isGone()) {
       closed = true;
       return false;
     }
-    const line = serializeMessage(msg);
+    // Same text as serializeMessage(stateMessage(value)), reusing the text of unchanged bookmarks.
+    const line = 'stateValue' in msg ? `{"type":"STATE","value":${stateText(msg.stateValue)}}\n` : serializeMessage(msg);
     chunk.push(line);
     chunkLength += line.length;
     if (now || chunkLength >= CHUNK_CHARS) return flushChunk();
@@ -141,7 +145,7 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
       if (written) counts[stream] = (counts[stream] ?? 0) + 1;
     },
     async writeState(value) {
-      await emit(stateMessage(value), true);
+      await emit({ stateValue: value }, true);
     },
     async flush() {
       await flushChunk();

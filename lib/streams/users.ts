@@ -20,6 +20,8 @@ import { toUserRecord, type EmbeddedUser, type UserRecord } from './users-schema
 
 export type UserEnrichment = 'graphql' | 'admin' | 'per_user' | 'none';
 export const USER_BATCH_SIZE = 100;
+/** Pending users above which project workers wait for the background lookups to catch up. */
+export const USER_BACKLOG = 50 * USER_BATCH_SIZE;
 
 const GRAPHQL_QUERY = `query tapGitlabUsers($ids: [UserID!], $first: Int, $after: String) {
   users(ids: $ids, first: $first, after: $after) {
@@ -113,6 +115,46 @@ export class UserCollector {
   }
 
   private flushing: Promise<void> = Promise.resolve();
+  private background: Promise<void> | null = null;
+  private backgroundFailure: { error: unknown } | null = null;
+
+  /**
+   * What a project worker calls after each page: starts emitting full batches in the background
+   * and returns without waiting for GitLab's answer, so the lookups overlap with the reading of
+   * merge requests instead of holding every worker behind them. Waits only when more than
+   * USER_BACKLOG users are pending (memory stays bounded). Throws the error of a background
+   * flush that failed.
+   */
+  async flushSoon(write: (record: UserRecord) => Promise<void>): Promise<void> {
+    this.throwIfFailed();
+    if (this.pending.size >= USER_BATCH_SIZE && this.background === null) {
+      const job: Promise<void> = this.flush(write, { all: false })
+        .catch((error: unknown) => {
+          this.backgroundFailure ??= { error };
+        })
+        .finally(() => {
+          if (this.background === job) this.background = null;
+        });
+      this.background = job;
+    }
+    if (this.pending.size >= USER_BACKLOG && this.background !== null) await this.background;
+    this.throwIfFailed();
+  }
+
+  /** Waits for the background flush, if any; throws its error. */
+  async settle(): Promise<void> {
+    while (this.background !== null) await this.background;
+    this.throwIfFailed();
+  }
+
+  /** The error a background flush failed with (so callers can tell it from their own). */
+  get failure(): unknown {
+    return this.backgroundFailure?.error;
+  }
+
+  private throwIfFailed(): void {
+    if (this.backgroundFailure !== null) throw this.backgroundFailure.error;
+  }
 
   private async flushNow(write: (record: UserRecord) => Promise<void>, opts: { all: boolean }): Promise<void> {
     while (this.pending.size >= USER_BATCH_SIZE || (opts.all && this.pending.size > 0)) {

@@ -69,6 +69,8 @@ export interface FakeGitLab {
   onMrRequest?: (n: number) => void;
   /** Answer the nth request (1-based, over all requests) with this status instead. */
   failAt?: Map<number, number>;
+  /** GraphQL answers wait for this promise (to hold a user lookup while other requests go on). */
+  graphqlGate?: Promise<void>;
 }
 
 const json = (body: unknown, headers: Record<string, string> = {}, status = 200) => ({ status, body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
@@ -88,6 +90,7 @@ export function fakeGitLab(init: { projects: FakeProject[]; mrs: FakeMr[]; users
     const q = url.searchParams;
     const path = url.pathname.replace(/^\/api\/v4/, '');
     if (method === 'POST' && url.pathname === '/api/graphql') {
+      if (state.graphqlGate) await state.graphqlGate;
       const body = JSON.parse(String(callLog.options.body)) as { variables: { ids: string[] } };
       const ids = body.variables.ids.map((g) => Number(g.split('/').pop()));
       const nodes = state.users.filter((u) => ids.includes(u.id)).map((u) => ({ id: `gid://gitlab/User/${u.id}`, username: u.username, name: u.name, state: 'active', publicEmail: `${u.username}@example.com`, createdAt: '2020-01-01T00:00:00Z', avatarUrl: null, webUrl: u.web_url, bot: false, location: null, jobTitle: null, organization: null }));
@@ -139,7 +142,7 @@ export function fakeGitLab(init: { projects: FakeProject[]; mrs: FakeMr[]; users
       const page = Number(q.get('page') ?? 1);
       const items = list.slice((page - 1) * per, page * per);
       const hasNext = list.length > page * per;
-      return json(items, { 'x-page': String(page), 'x-per-page': String(per), 'x-next-page': hasNext ? String(page + 1) : '' });
+      return json(items, { 'x-page': String(page), 'x-per-page': String(per), 'x-next-page': hasNext ? String(page + 1) : '', 'x-total': String(list.length) });
     }
     return json({ message: '404 Not Found' }, {}, 404);
   });
