@@ -126,7 +126,8 @@ t.test('under backpressure a STATE resolves only after drain, with the records b
   t.same(w.counts, { projects: 1 });
 });
 
-t.test('records are gathered into one write with the STATE that follows them, in order', async (t) => {
+/** An output that keeps each write call's text apart (to see how lines are grouped into writes). */
+function chunkSink(): { out: Writable; chunks: string[] } {
   const chunks: string[] = [];
   const out = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -134,6 +135,11 @@ t.test('records are gathered into one write with the STATE that follows them, in
       cb();
     },
   });
+  return { out, chunks };
+}
+
+t.test('records are gathered into one write with the STATE that follows them, in order', async (t) => {
+  const { out, chunks } = chunkSink();
   const w = createWriter(out, { now: fixed });
   await w.writeSchema('projects', schema, ['id']);
   for (let id = 1; id <= 3; id++) await w.writeRecord('projects', { id, title: null });
@@ -154,13 +160,7 @@ t.test('records are gathered into one write with the STATE that follows them, in
 });
 
 t.test('a full chunk (64 KB) is written without waiting for a STATE', async (t) => {
-  const chunks: string[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk.toString('utf8'));
-      cb();
-    },
-  });
+  const { out, chunks } = chunkSink();
   const w = createWriter(out, { now: fixed });
   await w.writeSchema('projects', schema, ['id']);
   const title = 'y'.repeat(1000);
