@@ -102,6 +102,17 @@ type RawMergeRequest = ReturnType<typeof readMergeRequest.read>;
 type RawUser = Static<ReturnType<typeof rawUserObject>>;
 const rawUserObject = () => Type.Object(rawUserProps);
 
+/** The users GitLab embeds in a merge request, read the same way for the record and for the users stream. */
+const peopleProps = {
+  author: user(),
+  assignee: user(),
+  assignees: users(),
+  reviewers: users(),
+  merge_user: user(),
+  merged_by: user(),
+  closed_by: user(),
+};
+
 const readMergeRequest = rawReader('merge request', {
   id: Type.Integer(),
   iid: rawInteger(),
@@ -113,13 +124,7 @@ const readMergeRequest = rawReader('merge request', {
   state: rawString(),
   draft: rawBoolean(),
   work_in_progress: rawBoolean(),
-  author: user(),
-  assignee: user(),
-  assignees: users(),
-  reviewers: users(),
-  merge_user: user(),
-  merged_by: user(),
-  closed_by: user(),
+  ...peopleProps,
   created_at: rawString(),
   updated_at: rawString(),
   merged_at: rawString(),
@@ -225,16 +230,7 @@ function recordOf(m: RawMergeRequest): MergeRequestRecord {
   };
 }
 
-const readPeople = rawReader('merge request', {
-  id: Type.Integer(),
-  author: user(),
-  assignee: user(),
-  assignees: users(),
-  reviewers: users(),
-  merge_user: user(),
-  merged_by: user(),
-  closed_by: user(),
-});
+const readPeople = rawReader('merge request', { id: Type.Integer(), ...peopleProps });
 
 /**
  * The users embedded in one merge request — author, assignee, assignees, reviewers, merge_user,
