@@ -170,6 +170,28 @@ t.test('a full chunk (64 KB) is written without waiting for a STATE', async (t) 
   t.ok(chunks.every((c) => c.endsWith('\n')), 'chunks end at line ends');
 });
 
+
+t.test('non-ASCII text and lines larger than a chunk reach the output whole, as UTF-8 bytes, in order', async (t) => {
+  const writes: Buffer[] = [];
+  const out = new Writable({
+    decodeStrings: false,
+    write(chunk: Buffer | string, _enc, cb) {
+      writes.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from('not bytes'));
+      cb();
+    },
+  });
+  const w = createWriter(out, { now: fixed });
+  await w.writeSchema('projects', schema, ['id']);
+  const titles = ['Zoë’s façade — 日本語 🚀', 'x'.repeat(50_000), 'ü'.repeat(300_000), 'plain', '😀'.repeat(40_000)];
+  for (const [i, title] of titles.entries()) await w.writeRecord('projects', { id: i + 1, title });
+  await w.writeState({ done: true });
+  t.ok(writes.every((b) => Buffer.isBuffer(b) && b.at(-1) === 0x0a), 'every write is bytes ending at a line end');
+  const messages = parseMessages(Buffer.concat(writes).toString('utf8'));
+  t.same(
+    messages.map((m) => (m.type === 'RECORD' ? m.record.title : m.type)),
+    ['SCHEMA', ...titles, 'STATE'],
+  );
+});
 function epipeTarget(afterLines: number): { out: Writable; lines: string[] } {
   const lines: string[] = [];
   const out = new Writable({

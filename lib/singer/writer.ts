@@ -31,8 +31,10 @@ export interface WriterOptions {
   now?: () => Date;
 }
 
-/** Lines are written in chunks of about this many characters (64 KB of ASCII). */
-const CHUNK_CHARS = 64 * 1024;
+/** Lines are written in chunks of about this many bytes. */
+const CHUNK_BYTES = 64 * 1024;
+/** A chunk buffer's size: room for the last line that takes a chunk past CHUNK_BYTES. */
+const CHUNK_BUFFER = 2 * CHUNK_BYTES;
 
 const QUIET_CODES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ECONNRESET']);
 
@@ -76,22 +78,40 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
     return s.destroyed === true || s.writableEnded === true;
   };
 
-  let chunk: string[] = [];
-  let chunkLength = 0;
+  // Lines are UTF-8 encoded as they come, into a chunk buffer: no joined string, and the output
+  // gets bytes (a string write would be encoded again, and one non-ASCII line would make the whole
+  // joined chunk a two-byte string).
+  let buf: Buffer | null = null;
+  let used = 0;
+  /** Chunks already full, waiting for the next write (only when a line did not fit). */
+  let sealed: Buffer[] = [];
+
+  const gather = (line: string): number => {
+    const worst = line.length * 3;
+    if (buf === null || used + worst > buf.length) {
+      if (buf !== null && used > 0) sealed.push(buf.subarray(0, used));
+      buf = Buffer.allocUnsafe(Math.max(CHUNK_BUFFER, worst));
+      used = 0;
+    }
+    used += buf.write(line, used, 'utf8');
+    return used + (sealed.length > 0 ? CHUNK_BYTES : 0);
+  };
 
   /** Writes the gathered lines as one chunk; false when the output is closed. */
   const flushChunk = async (): Promise<boolean> => {
-    if (chunk.length === 0) return !closed;
-    const text = chunk.length === 1 ? (chunk[0] as string) : chunk.join('');
-    chunk = [];
-    chunkLength = 0;
+    if (used === 0 && sealed.length === 0) return !closed;
+    const pieces = buf !== null && used > 0 ? [...sealed, buf.subarray(0, used)] : sealed;
+    const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+    sealed = [];
+    buf = null;
+    used = 0;
     if (closed || isGone()) {
       closed = true;
       return false;
     }
     let ok: boolean;
     try {
-      ok = out.write(text);
+      ok = out.write(bytes);
     } catch (err) {
       onError(err);
       if (failure) fail();
@@ -116,9 +136,7 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
     }
     // Same text as serializeMessage(stateMessage(value)), reusing the text of unchanged bookmarks.
     const line = 'stateValue' in msg ? `{"type":"STATE","value":${stateText(msg.stateValue)}}\n` : serializeMessage(msg);
-    chunk.push(line);
-    chunkLength += line.length;
-    if (now || chunkLength >= CHUNK_CHARS) return flushChunk();
+    if (gather(line) >= CHUNK_BYTES || now) return flushChunk();
     return true;
   };
 

@@ -186,6 +186,12 @@ export class Store {
     return b;
   }
 
+  /** Fills the JSON cache with every project and merge request in their default views (see server warm()). */
+  warm() {
+    for (const p of this.dataset.projects) this.json('project', p);
+    for (const m of this.dataset.mergeRequests) this.json('mr', m);
+  }
+
   /** @param {object} obj */
   forget(obj) {
     for (const cache of this.jsonCache.values()) cache.delete(obj);
