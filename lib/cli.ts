@@ -6,6 +6,7 @@
  * Modules for the network modes are imported lazily so `--about`, `--help` and config errors
  * stay fast.
  */
+import { createNodeFetch } from './gitlab/node-fetch.js';
 import yargs from 'yargs';
 import { readFile as fsReadFile } from 'node:fs/promises';
 import { renderAbout, type AboutFormat } from './about.js';
@@ -133,7 +134,8 @@ async function run(args: CliArgs, io: CliIo, secrets: string[]): Promise<number>
     secrets,
   });
   for (const w of warnings) logger.warn(w);
-  const fetchFn = io.fetch ?? globalThis.fetch;
+  // Node's own HTTP stack unless a fetch is injected (tests): see gitlab/node-fetch.ts.
+  const fetchFn = io.fetch ?? createNodeFetch();
   const signal = io.signal ?? new AbortController().signal;
 
   switch (args.mode) {

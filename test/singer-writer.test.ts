@@ -1,7 +1,7 @@
 import t from 'tap';
 import { PassThrough, Writable } from 'node:stream';
 import { TapError } from '../lib/errors.js';
-import { parseMessages } from '../lib/singer/messages.js';
+import { parseMessages, recordMessage, schemaMessage, serializeMessage, stateMessage } from '../lib/singer/messages.js';
 import { createWriter } from '../lib/singer/writer.js';
 
 const fixed = (): Date => new Date('2024-05-01T10:00:00.000Z');
@@ -182,15 +182,17 @@ t.test('non-ASCII text and lines larger than a chunk reach the output whole, as 
   });
   const w = createWriter(out, { now: fixed });
   await w.writeSchema('projects', schema, ['id']);
-  const titles = ['Zoë’s façade — 日本語 🚀', 'x'.repeat(50_000), 'ü'.repeat(300_000), 'plain', '😀'.repeat(40_000)];
+  const titles = ['Zoë’s façade — 日本語 🚀', 'x'.repeat(50_000), 'ü'.repeat(300_000), 'plain', '😀'.repeat(40_000), 'é'.repeat(30_000), 'end'];
   for (const [i, title] of titles.entries()) await w.writeRecord('projects', { id: i + 1, title });
   await w.writeState({ done: true });
   t.ok(writes.every((b) => Buffer.isBuffer(b) && b.at(-1) === 0x0a), 'every write is bytes ending at a line end');
-  const messages = parseMessages(Buffer.concat(writes).toString('utf8'));
-  t.same(
-    messages.map((m) => (m.type === 'RECORD' ? m.record.title : m.type)),
-    ['SCHEMA', ...titles, 'STATE'],
-  );
+  const expected = [
+    serializeMessage(schemaMessage('projects', schema, ['id'])),
+    ...titles.map((title, i) => serializeMessage(recordMessage('projects', { id: i + 1, title }, fixed()))),
+    serializeMessage(stateMessage({ done: true })),
+  ].join('');
+  t.equal(Buffer.concat(writes).toString('utf8'), expected, 'exactly the lines, byte for byte');
+  t.same(w.counts, { projects: titles.length });
 });
 function epipeTarget(afterLines: number): { out: Writable; lines: string[] } {
   const lines: string[] = [];
