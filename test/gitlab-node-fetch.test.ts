@@ -3,7 +3,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import ky from 'ky';
+import { fakeClock } from '../lib/clock.js';
+import { GitLabHttpError } from '../lib/errors.js';
+import { GitLabClient } from '../lib/gitlab/client.js';
 import { createNodeFetch } from '../lib/gitlab/node-fetch.js';
+import { memoryLogger } from '../lib/log.js';
 import { classifyNetworkError } from '../lib/gitlab/network-error.js';
 
 interface Seen {
@@ -143,4 +147,44 @@ t.test('network failures reject like fetch: TypeError "fetch failed" with the so
   const cut = await fetch(`${url}/cut`).catch((e: unknown) => e);
   t.type(cut, TypeError);
   t.match(classifyNetworkError(cut), { code: 'NETWORK_RESET' });
+});
+
+t.test('the GitLab client over this fetch: JSON pages, GitLab error messages, retries after a 503', async (t) => {
+  let calls = 0;
+  const { url, seen } = await serve(t, (req, res) => {
+    calls += 1;
+    if (req.url?.startsWith('/api/v4/projects/1/merge_requests')) {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'X-Total': '1' });
+      res.end('[{"id":7,"title":"Résumé ✓"}]');
+    } else if (req.url === '/api/v4/projects/2' && calls < 4) {
+      res.writeHead(503, { 'Content-Type': 'text/html' });
+      res.end('<html>busy</html>');
+    } else {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end('{"message":"404 Project Not Found"}');
+    }
+  });
+  const client = new GitLabClient({
+    apiUrl: url,
+    token: 'glpat-test',
+    tokenType: 'private',
+    userAgent: 'tap-gitlab/test',
+    timeoutMs: 5_000,
+    maxRetries: 2,
+    concurrency: 2,
+    fetch: createNodeFetch(),
+    clock: fakeClock(Date.UTC(2024, 0, 1)),
+    logger: memoryLogger('error'),
+    random: () => 0,
+  });
+  const page = await client.get('/projects/1/merge_requests', { per_page: 100 });
+  t.same(page.body, [{ id: 7, title: 'Résumé ✓' }]);
+  t.equal(page.headers.get('x-total'), '1');
+  const err = await client.get('/projects/2').catch((e: unknown) => e);
+  t.type(err, GitLabHttpError);
+  t.match(err, { status: 404, gitlabMessage: '404 Project Not Found' });
+  t.same(
+    seen.map((s) => `${s.method} ${s.url} ${String(s.headers['private-token'])}`),
+    ['GET /api/v4/projects/1/merge_requests?per_page=100 glpat-test', 'GET /api/v4/projects/2 glpat-test', 'GET /api/v4/projects/2 glpat-test', 'GET /api/v4/projects/2 glpat-test'],
+  );
 });
