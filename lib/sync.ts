@@ -15,6 +15,7 @@ import type { GitLabClient } from './gitlab/client.js';
 import { seekPages } from './gitlab/pagination.js';
 import type { Logger } from './log.js';
 import { runWorkers } from './pool.js';
+import { ProjectScan, type ScanRange } from './scan-ranges.js';
 import { STREAMS, projectRecord, type StreamName, type StreamSelection } from './singer/catalog.js';
 import { getBookmark, getBookmarkIds, setBookmark, type TapState } from './singer/state.js';
 import type { SingerWriter } from './singer/writer.js';
@@ -231,26 +232,42 @@ async function syncProjects(run: Run, client: GitLabClient, discovery: Discovery
 
 /** Merge requests left after the first page above which a project's scan goes on at once (see syncMergeRequests). */
 const LARGE_PROJECT_ROWS = 1000;
+/** Pages left in a range below which splitting it would cost more requests than it saves round trips. */
+const SPLIT_MIN_PAGES = 5;
 
-/** Where a project's merge request scan goes on from, and where this run started it. */
-interface ProjectScan {
+/** A range of one project's scan (scan-ranges.ts), read by one worker at a time. */
+interface RangeJob {
   project: ProjectRef;
-  cursor: string | null;
-  seen: readonly number[];
+  scan: ProjectScan;
+  range: ScanRange;
   /** The cursor the run started this project at (a budget stop needs progress past it). */
   startCursor: string | null;
-  /** Rows still ahead by GitLab's X-Total (null: unknown, e.g. more than 10,000). */
-  remaining: number | null;
+}
+
+type Job = { project: ProjectRef } | RangeJob;
+
+/** What the readers of one syncMergeRequests call share. */
+interface ScanContext {
+  cursorStream: 'merge_requests' | 'users';
+  /** Ranges being read now (the ones an idle worker may split). */
+  reading: Set<RangeJob>;
+  /** Projects given up this run (403/404): their other ranges stop. */
+  abandoned: Set<number>;
+  /** Called after every page and every finished job: wakes workers waiting for work. */
+  changed: () => void;
 }
 
 /**
- * Merge requests (and the users they reference), up to max_concurrency projects at a time. First
- * the first page of every project; a project with at least LARGE_PROJECT_ROWS more (by GitLab's
- * X-Total) goes on at once, the others wait until every first page is read and then go on largest
- * first. A scan is sequential (each page's cursor comes from the one before), so a large project
- * that happened to start last would run alone at the end; this way it overlaps with the rest. A
- * scan that waited resumes exactly where it stopped (cursor and ids at it, as a next run would), so
- * no request is repeated.
+ * Merge requests (and the users they reference), up to max_concurrency requests at a time:
+ * 1. the first page of every project, in order; a project with at least LARGE_PROJECT_ROWS more
+ *    (by GitLab's X-Total) goes on at once, the others are set aside;
+ * 2. then the set-aside projects, largest first (each resumes exactly where it stopped, cursor and
+ *    ids at it, as a next run would, so no request is repeated);
+ * 3. then, while a worker would otherwise sit idle, the range with the most rows left is split in
+ *    two and the idle worker reads the later half. A scan is sequential, so without this a large
+ *    project read alone at the end is a chain of round trips while the other workers wait.
+ * With max_records_per_sync no range is split: every record a run emits must move its bookmark,
+ * so that each chunked run makes progress.
  */
 async function syncMergeRequests(run: Run, client: GitLabClient, projects: ProjectRef[]): Promise<void> {
   const { config } = run.opts;
@@ -258,77 +275,156 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
   // Users-only runs keep their own cursor so that merge request bookmarks never move without records.
   const cursorStream = emitMrs ? 'merge_requests' : 'users';
   run.state = { ...run.state, currently_syncing: emitMrs ? 'merge_requests' : 'users' };
+  const splitting = config.maxRecordsPerSync === null;
 
-  // Jobs: the first page of each project in order; once those are all taken, the projects with
-  // more pages, largest first. A large project goes on at once after its first page.
-  let nextProject = 0;
-  const more: ProjectScan[] = [];
-  const take = (): { project: ProjectRef } | { scan: ProjectScan } | null => {
-    if (run.halted || !run.budgetLeft) return null;
-    if (nextProject < projects.length) return { project: projects[nextProject++] as ProjectRef };
-    if (more.length === 0) return null;
-    let best = 0;
-    more.forEach((m, i) => {
-      if ((m.remaining ?? Number.MAX_SAFE_INTEGER) > ((more[best] as ProjectScan).remaining ?? Number.MAX_SAFE_INTEGER)) best = i;
-    });
-    return { scan: more.splice(best, 1)[0] as ProjectScan };
+  let wake: (() => void) | null = null;
+  let woken: Promise<void> | null = null;
+  const ctx: ScanContext = {
+    cursorStream,
+    reading: new Set(),
+    abandoned: new Set(),
+    changed: () => {
+      const w = wake;
+      wake = null;
+      woken = null;
+      w?.();
+    },
   };
-  await runWorkers(config.concurrency, take, async (job) => {
-    if ('scan' in job) {
-      await scanProject(run, client, cursorStream, job.scan, Number.POSITIVE_INFINITY);
-      return;
+  const nextChange = (): Promise<void> =>
+    (woken ??= new Promise<void>((resolve) => {
+      wake = resolve;
+    }));
+
+  let nextProject = 0;
+  const setAside: RangeJob[] = [];
+  let running = 0;
+  const rowsLeft = (job: RangeJob): number => job.range.remaining ?? Number.POSITIVE_INFINITY;
+
+  /** Splits the range with the most rows left (that is worth it) and returns its later half. */
+  const steal = (): RangeJob | null => {
+    const candidates = [...ctx.reading].filter((j) => j.range.read && rowsLeft(j) >= SPLIT_MIN_PAGES * config.pageSize);
+    candidates.sort((a, b) => rowsLeft(b) - rowsLeft(a));
+    for (const job of candidates) {
+      const left = job.range.remaining;
+      // The far end of the last range: a time GitLab's own clock has reached (see ProjectScan.split).
+      const horizonMs = client.serverTimeMs;
+      const later = job.scan.split(job.range, horizonMs === null ? null : horizonMs - 1000);
+      if (later === null) continue;
+      run.opts.logger.debug(`Splitting the merge request scan of ${job.project.path_with_namespace} at ${String(later.cursor)} (${left ?? 'more than 10,000'} rows left): a second worker reads the later half.`);
+      return { ...job, range: later };
     }
-    const { project } = job;
-    const bookmark = getBookmark(run.state, cursorStream, project.id);
-    const startCursor = later(minusMinutes(bookmark, config.lookbackMinutes), config.startDate);
-    // Rows already emitted at the bookmark are skipped only when the scan starts exactly there.
-    const seen = startCursor !== null && startCursor === bookmark ? getBookmarkIds(run.state, cursorStream, project.id) : [];
-    const left = await scanProject(run, client, cursorStream, { project, cursor: startCursor, seen, startCursor, remaining: null }, 1);
-    if (left === null) return;
-    if (left.remaining === null || left.remaining >= LARGE_PROJECT_ROWS) await scanProject(run, client, cursorStream, left, Number.POSITIVE_INFINITY);
-    else more.push(left);
+    return null;
+  };
+
+  const next = (): Job | null => {
+    if (nextProject < projects.length) return { project: projects[nextProject++] as ProjectRef };
+    if (setAside.length > 0) {
+      let best = 0;
+      setAside.forEach((job, i) => {
+        if (rowsLeft(job) > rowsLeft(setAside[best] as RangeJob)) best = i;
+      });
+      return setAside.splice(best, 1)[0] as RangeJob;
+    }
+    return splitting ? steal() : null;
+  };
+  /** The next job; waits while none is ready but a job still running may make one. */
+  let failed = false;
+  const take = async (): Promise<Job | null> => {
+    for (;;) {
+      if (failed || run.halted || !run.budgetLeft) return null;
+      const job = next();
+      if (job !== null) {
+        running += 1;
+        return job;
+      }
+      if (running === 0) return null;
+      await nextChange();
+    }
+  };
+
+  await runWorkers(config.concurrency, take, async (job) => {
+    try {
+      if ('scan' in job) {
+        await readRange(run, client, ctx, job, Number.POSITIVE_INFINITY);
+        return;
+      }
+      const { project } = job;
+      const bookmark = getBookmark(run.state, cursorStream, project.id);
+      const startCursor = later(minusMinutes(bookmark, config.lookbackMinutes), config.startDate);
+      // Rows already emitted at the bookmark are skipped only when the scan starts exactly there.
+      const seen = startCursor !== null && startCursor === bookmark ? getBookmarkIds(run.state, cursorStream, project.id) : [];
+      const scan = new ProjectScan(startCursor, seen);
+      const first: RangeJob = { project, scan, range: scan.ranges[0] as ScanRange, startCursor };
+      if (!(await readRange(run, client, ctx, first, 1))) return;
+      if (rowsLeft(first) >= LARGE_PROJECT_ROWS) await readRange(run, client, ctx, first, Number.POSITIVE_INFINITY);
+      else setAside.push(first);
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      running -= 1;
+      ctx.changed();
+    }
   });
 }
 
 /**
- * Reads up to `maxPages` pages of one project's merge requests from `scan`, writing records, users
- * and a STATE per page. Returns where to go on when it stopped after `maxPages` with more to read;
- * null when the project is done, skipped, or the run is stopping.
+ * Reads up to `maxPages` pages of one range of a project's merge requests, writing records, users
+ * and a STATE per page. True when it stopped after `maxPages` with more to read; false when the
+ * range is done, the project is skipped, or the run is stopping.
  */
-async function scanProject(run: Run, client: GitLabClient, cursorStream: 'merge_requests' | 'users', scan: ProjectScan, maxPages: number): Promise<ProjectScan | null> {
+async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: RangeJob, maxPages: number): Promise<boolean> {
   const { config } = run.opts;
-  const { project, startCursor } = scan;
+  const { project, scan, range, startCursor } = job;
+  const { cursorStream } = ctx;
   const emitMrs = cursorStream === 'merge_requests';
   const writeUser = (u: Record<string, unknown>): Promise<void> => run.record('users', u);
+  const saveBookmark = (): void => {
+    const bm = scan.bookmark();
+    if (bm !== null) run.state = setBookmark(run.state, cursorStream, project.id, bm.cursor, bm.ids);
+  };
+  if (ctx.abandoned.has(project.id)) return false;
+  ctx.reading.add(job);
   let pages = 0;
   try {
     for await (const page of seekPages<MergeRequestRecord & { id: number; updated_at: string }>(client, `/projects/${project.id}/merge_requests`, {
       query: { scope: 'all', state: 'all' },
-      updatedAfter: scan.cursor,
+      updatedAfter: range.cursor,
       pageSize: config.pageSize,
-      seenAtCursor: scan.seen,
+      seenAtCursor: range.seen,
+      until: () => range.until,
     })) {
+      const split = scan.hasBoundaries;
       for (const raw of page.items) {
+        // A row exactly at a split point is read by the ranges on both sides: emit it once.
+        if (split && !scan.claim(raw.id, Date.parse(raw.updated_at))) continue;
         const { record, users } = mapMergeRequest(raw);
         if (emitMrs) await run.record('merge_requests', record);
         run.users?.add(users);
       }
       // Full batches are looked up in the background; this waits only when far behind.
       if (run.users) await run.users.flushSoon(writeUser);
-      if (page.cursor !== null) run.state = setBookmark(run.state, cursorStream, project.id, page.cursor, page.idsAtCursor);
+      scan.advance(range, page.cursor, page.idsAtCursor, page.remaining);
+      if (page.final) scan.finish(range);
+      saveBookmark();
       await run.checkpoint();
-      if (run.halted) return null;
+      ctx.changed();
+      if (run.halted) return false;
       // Out of budget: stop here if this project has moved past where it started (so the next run progresses).
       const moved = page.cursor !== null && (startCursor === null || Date.parse(page.cursor) > Date.parse(startCursor));
-      if (!run.budgetLeft && moved) return null;
+      if (!run.budgetLeft && moved) return false;
       pages += 1;
-      if (pages >= maxPages && !page.final) return { project, cursor: page.cursor, seen: page.idsAtCursor, startCursor, remaining: page.remaining };
+      if (pages >= maxPages && !page.final) return true;
     }
-    run.projectsSynced += 1;
-    return null;
+    scan.finish(range);
+    saveBookmark();
+    if (scan.done) run.projectsSynced += 1;
+    return false;
   } catch (err) {
     const ownError = err !== run.users?.failure;
     if (ownError && err instanceof GitLabHttpError && (err.status === 403 || err.status === 404)) {
+      if (ctx.abandoned.has(project.id)) return false;
+      ctx.abandoned.add(project.id);
       if (project.configured) {
         run.failed.push({ ref: project.path_with_namespace, message: err.message });
         run.opts.logger.error(`Configured project ${project.path_with_namespace}: ${err.message}`);
@@ -337,9 +433,11 @@ async function scanProject(run: Run, client: GitLabClient, cursorStream: 'merge_
         run.skipped.push({ id: project.id, path_with_namespace: project.path_with_namespace, reason });
         run.opts.logger.warn(`Skipping project ${project.path_with_namespace}: ${reason}.`);
       }
-      return null;
+      return false;
     }
     if (err instanceof TapError) run.stop ??= 'error';
     throw err;
+  } finally {
+    ctx.reading.delete(job);
   }
 }

@@ -387,3 +387,25 @@ t.test('seek paging rejects items without id or updated_at', async (t) => {
   fm.route(`begin:${API}/projects/1/merge_requests`, { status: 200, body: [{ id: 1, updated_at: 'yesterday' }] });
   await t.rejects(collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 2 })), GitLabResponseError);
 });
+
+t.test('seek paging within an upper bound sends updated_before and ends where the bound is', async (t) => {
+  const { fm, client } = setup();
+  mrServer(fm, [1, 2, 3, 4, 5, 6].map((i) => ({ id: i, updated_at: ts(i) })));
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 2, until: () => ts(4) }));
+  t.same(ids(pages), [1, 2, 3, 4]);
+  t.same(seekQueries(fm), [`page=1 after=- before=${ts(4)}`, `page=1 after=${ts(2)} before=${ts(4)}`, `page=1 after=${ts(3)} before=${ts(4)}`]);
+  t.equal(pages[pages.length - 1]?.final, true);
+});
+
+t.test('a bound lowered while a page is in flight drops the rows past it and ends the scan there', async (t) => {
+  const { fm, client } = setup();
+  let until: string | null = null;
+  // The second page is asked without a bound; the bound drops to ts(4) before its answer is read.
+  mrServer(fm, [1, 2, 3, 4, 5, 6, 7, 8].map((i) => ({ id: i, updated_at: ts(i) })), (n) => {
+    if (n === 2) until = ts(4);
+  });
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 4, until: () => until }));
+  t.same(ids(pages), [1, 2, 3, 4], 'rows 5-8 are left to the range after the bound');
+  t.same(seekQueries(fm), ['page=1 after=-', `page=1 after=${ts(4)}`], 'no request past the bound');
+  t.same(pages.map((p) => [p.cursor, p.final]), [[ts(4), false]], 'the cursor never passes the bound');
+});

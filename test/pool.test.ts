@@ -47,3 +47,43 @@ t.test('after a failure no new job starts; the first error is thrown once starte
   t.same(started, [1, 2], 'jobs 3 to 5 never started');
   t.equal(settled, 2);
 });
+
+t.test('a worker whose take() waits gets the job a running job makes, and all end when take() says null', async (t) => {
+  const queue: string[] = ['long'];
+  let busy = 0;
+  let wake: () => void = () => undefined;
+  const changed = (): void => wake();
+  const done: string[] = [];
+  const waited: string[] = [];
+  await runWorkers(
+    2,
+    async () => {
+      for (;;) {
+        const job = queue.shift();
+        if (job !== undefined) {
+          busy += 1;
+          return job;
+        }
+        if (busy === 0) return null;
+        waited.push('wait');
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+      }
+    },
+    async (job) => {
+      await tick();
+      if (job === 'long') {
+        queue.push('made-later');
+        changed();
+        await tick();
+        await tick();
+      }
+      done.push(job);
+      busy -= 1;
+      changed();
+    },
+  );
+  t.same(done, ['made-later', 'long'], 'the second worker took the new job while the first was still busy');
+  t.ok(waited.length > 0, 'the second worker waited instead of ending');
+});

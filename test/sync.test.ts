@@ -1,5 +1,5 @@
 import t from 'tap';
-import { fakeGitLab, mr, project, user, type FakeMr } from './helpers/fake-gitlab.js';
+import { fakeGitLab, mr, project, SERVER_DATE, user, type FakeMr } from './helpers/fake-gitlab.js';
 import { testConfig } from './helpers/config.js';
 import { outline, recordIds, runOnce } from './helpers/run-sync.js';
 
@@ -344,4 +344,84 @@ t.test('a pending user lookup does not hold the merge request reads of the other
   t.equal(recordIds(res.messages, 'users').length, 300, 'every user emitted');
   t.equal(new Set(recordIds(res.messages, 'users')).size, 300, 'each once');
   t.equal(gl.calls.filter((c) => c.startsWith('POST')).length, 3, 'three batches of 100');
+});
+
+/** One project's merge requests, one a minute from 2024-01-01 (the fake clock stands at 2024-06-01). */
+function bigProject(n: number): FakeMr[] {
+  return Array.from({ length: n }, (_, i) => mr(i + 1, 1, new Date(Date.UTC(2024, 0, 1) + i * 60_000 * 60).toISOString(), 1));
+}
+
+t.test('idle workers split a large project scan into updated_at ranges: every merge request once, the bookmark at the newest', async (t) => {
+  const mrs = bigProject(1500);
+  const gl = fakeGitLab({ projects: [project(1, 'big')], mrs, users: [user(1)] });
+  const res = await runOnce({ gitlab: gl, config: testConfig({ concurrency: 4 }) });
+  t.equal(res.error, null);
+  const ids = recordIds(res.messages, 'merge_requests');
+  t.equal(new Set(ids).size, 1500, 'every merge request');
+  t.equal(ids.length, 1500, 'none twice');
+  const bounded = gl.calls.filter((c) => c.includes('/merge_requests') && c.includes('updated_before='));
+  t.ok(bounded.length > 0, `some pages were read within a bounded range (${bounded.length})`);
+  const mrCalls = gl.calls.filter((c) => c.includes('/merge_requests')).length;
+  t.ok(mrCalls <= 15 + 8, `few requests beyond ⌈1500/100⌉ (${mrCalls})`);
+  t.ok(res.logs.some((l) => /Splitting the merge request scan of acme\/big/.test(l)), 'the split is logged (debug)');
+  t.equal(res.summary?.projectsSynced, 1);
+  // The bookmark is past the newest row (perhaps at a split point beyond it), never past GitLab's clock.
+  const bookmark = Date.parse(String(res.lastState?.bookmarks.merge_requests?.partitions[0]?.replication_key_value));
+  t.ok(bookmark >= Date.parse((mrs[mrs.length - 1] as FakeMr).updated_at) && bookmark < Date.parse(SERVER_DATE), 'bookmark between the newest row and GitLab\'s clock');
+  gl.calls.length = 0;
+  const next = await runOnce({ gitlab: gl, config: testConfig({ concurrency: 4 }), state: res.lastState });
+  t.same(recordIds(next.messages, 'merge_requests'), [], 'a next run finds nothing new');
+  t.equal(gl.calls.filter((c) => c.includes('/merge_requests')).length, 1, 'in one request');
+});
+
+t.test('without GitLab\'s clock (no Date header) only bounded ranges are split: the open-ended last one is not', async (t) => {
+  const gl = fakeGitLab({ projects: [project(1, 'big')], mrs: bigProject(1500), users: [user(1)] });
+  gl.serverDate = null;
+  const res = await runOnce({ gitlab: gl, config: testConfig({ concurrency: 4 }) });
+  t.equal(res.error, null);
+  t.equal(new Set(recordIds(res.messages, 'merge_requests')).size, 1500);
+  t.notOk(gl.calls.some((c) => c.includes('updated_before=')), 'no split');
+});
+
+t.test('a run stopped while a split scan is half read resumes from its last STATE without losing a merge request', async (t) => {
+  const mrs = bigProject(1500);
+  for (const stopAt of [4, 7, 11]) {
+    const gl = fakeGitLab({ projects: [project(1, 'big')], mrs, users: [user(1)] });
+    const ac = new AbortController();
+    gl.onMrRequest = (n) => {
+      if (n === stopAt) ac.abort();
+    };
+    const first = await runOnce({ gitlab: gl, config: testConfig({ concurrency: 4 }), signal: ac.signal });
+    t.match(first.error, { code: 'INTERRUPTED' }, `stopped at request ${stopAt}`);
+    gl.onMrRequest = undefined;
+    const again = await runOnce({ gitlab: gl, config: testConfig({ concurrency: 4 }), state: first.lastState });
+    t.equal(again.error, null);
+    const ids = new Set([...recordIds(first.messages, 'merge_requests'), ...recordIds(again.messages, 'merge_requests')]);
+    t.equal(ids.size, 1500, `nothing lost when stopped at request ${stopAt}`);
+  }
+});
+
+t.test('merge requests updated while a split scan runs are emitted by this run or the next one, never lost', async (t) => {
+  for (const editAt of [3, 8, 14]) {
+    const mrs = bigProject(1500);
+    const gl = fakeGitLab({ projects: [project(1, 'big')], mrs, users: [user(1)] });
+    gl.onMrRequest = (n) => {
+      // Rows from the start, the middle and the end of the project jump past every range.
+      if (n === editAt) for (const i of [10, 699, 1490]) (mrs[i] as FakeMr).updated_at = new Date(Date.parse('2024-05-31T00:00:00.000Z') + i).toISOString();
+    };
+    const res = await runOnce({ gitlab: gl, config: testConfig({ concurrency: 4 }) });
+    t.equal(res.error, null);
+    gl.onMrRequest = undefined;
+    const next = await runOnce({ gitlab: gl, config: testConfig({ concurrency: 4 }), state: res.lastState });
+    const ids = new Set([...recordIds(res.messages, 'merge_requests'), ...recordIds(next.messages, 'merge_requests')]);
+    t.equal(ids.size, 1500, `every merge request (edited at request ${editAt})`);
+    t.ok([11, 700, 1491].every((id) => recordIds(next.messages, 'merge_requests').includes(id) || recordIds(res.messages, 'merge_requests').includes(id)));
+  }
+});
+
+t.test('with max_records_per_sync a scan is never split, so that every chunk moves the bookmark', async (t) => {
+  const gl = fakeGitLab({ projects: [project(1, 'big')], mrs: bigProject(1500), users: [user(1)] });
+  const res = await runOnce({ gitlab: gl, config: testConfig({ concurrency: 4, maxRecordsPerSync: 1200 }) });
+  t.equal(res.error, null);
+  t.notOk(gl.calls.some((c) => c.includes('updated_before=')), 'no bounded range');
 });

@@ -97,6 +97,7 @@ export class GitLabClient {
   readonly #random: () => number;
   readonly #fetch: typeof fetch;
   readonly #secrets: readonly string[];
+  #serverTimeMs: number | null = null;
 
   constructor(opts: ClientOptions) {
     this.apiUrl = normaliseApiUrl(opts.apiUrl);
@@ -111,6 +112,15 @@ export class GitLabClient {
     this.#secrets = [opts.token];
     this.pacer = new Pacer({ concurrency: opts.concurrency, clock: this.#clock });
     this.limiter = new EndpointLimiter(this.#clock, opts.endpointLimits);
+  }
+
+  /**
+   * GitLab's clock by the `Date` header of the latest answer (second precision, so at most a
+   * second behind), or null when no answer carried one. A timestamp at or before it is one that
+   * GitLab has already reached: anything updated from now on gets a later updated_at.
+   */
+  get serverTimeMs(): number | null {
+    return this.#serverTimeMs;
   }
 
   /** GET a path relative to the API root (`/projects/42/merge_requests`), JSON body parsed. */
@@ -232,6 +242,8 @@ export class GitLabClient {
       const { response, text } = ex;
       const status = response.status;
       this.pacer.observe(response.headers);
+      const date = Date.parse(response.headers.get('date') ?? '');
+      if (Number.isFinite(date) && (this.#serverTimeMs === null || date > this.#serverTimeMs)) this.#serverTimeMs = date;
       this.metrics.recordResponse(endpoint, status, ex.bytes, ex.ms);
       this.#opts.logger.debug(`${method} ${endpoint} ${status} ${ex.ms}ms`);
 

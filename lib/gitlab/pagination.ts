@@ -200,7 +200,19 @@ function seekItemsOf<T extends SeekItem>(items: unknown[], path: string): Array<
 export async function* seekPages<T extends SeekItem>(
   client: Client,
   path: string,
-  opts: { query: Query; updatedAfter: string | null; pageSize: number; maxPages?: number; seenAtCursor?: readonly number[] },
+  opts: {
+    query: Query;
+    updatedAfter: string | null;
+    pageSize: number;
+    maxPages?: number;
+    seenAtCursor?: readonly number[];
+    /**
+     * The inclusive upper bound (`updated_before`), asked before every request and after every
+     * answer: it may be lowered while a page is in flight (a range split, see scan-ranges.ts), and
+     * rows past it are then dropped and the scan ends there.
+     */
+    until?: () => string | null;
+  },
 ): AsyncGenerator<SeekPage<T>> {
   const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
   let cursorMs = opts.updatedAfter === null ? Number.NEGATIVE_INFINITY : Date.parse(opts.updatedAfter);
@@ -213,9 +225,18 @@ export async function* seekPages<T extends SeekItem>(
   let remaining: number | null = null;
   const fetchRows = async (query: Query & { page: number }): Promise<{ rows: Array<{ item: T; at: number }>; short: boolean }> => {
     guard(budget.pages, maxPages, path);
-    const response = await client.get(path, { ...opts.query, order_by: 'updated_at', sort: 'asc', per_page: opts.pageSize, ...query });
+    const until = opts.until?.() ?? undefined;
+    const response = await client.get(path, { ...opts.query, order_by: 'updated_at', sort: 'asc', per_page: opts.pageSize, updated_before: until, ...query });
     budget.pages += 1;
-    const rows = seekItemsOf<T>(itemsOf(response, path), path);
+    const all = seekItemsOf<T>(itemsOf(response, path), path);
+    // The bound may have been lowered while this page was in flight: what lies past it is another range's.
+    const limit = opts.until?.() ?? null;
+    const limitMs = limit === null ? Number.POSITIVE_INFINITY : Date.parse(limit);
+    const rows = limitMs === Number.POSITIVE_INFINITY ? all : all.filter((r) => r.at <= limitMs);
+    if (rows.length < all.length) {
+      remaining = 0;
+      return { rows, short: true };
+    }
     const size = servedPageSize(response.headers, opts.pageSize);
     // GitLab says when this filter has no further page (X-Next-Page empty): no extra request to find the end.
     const nextHeader = response.headers.get('x-next-page');

@@ -1,7 +1,7 @@
 /**
  * A tiny in-memory GitLab behind fetch-mock, for module tests of discovery and sync.
  * Serves only what the tap asks: /projects (keyset by id, updated_after with order_by=updated_at),
- * /projects/:id, /projects/:id/merge_requests (updated_after inclusive, order_by=updated_at asc,
+ * /projects/:id, /projects/:id/merge_requests (updated_after and updated_before inclusive, order_by=updated_at asc,
  * offset pages) and POST /api/graphql users(ids:). Every request is recorded as
  * "GET /api/v4/path?query" so tests can assert the exact sequence.
  */
@@ -71,13 +71,23 @@ export interface FakeGitLab {
   failAt?: Map<number, number>;
   /** GraphQL answers wait for this promise (to hold a user lookup while other requests go on). */
   graphqlGate?: Promise<void>;
+  /** The Date header of every answer (GitLab's clock); null leaves it out. */
+  serverDate: string | null;
 }
 
-const json = (body: unknown, headers: Record<string, string> = {}, status = 200) => ({ status, body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+/** GitLab's clock in every answer's Date header (the run-sync helper's clock stands here too). */
+export const SERVER_DATE = 'Sat, 01 Jun 2024 00:00:00 GMT';
+
+const answer = (date: string | null, body: unknown, headers: Record<string, string> = {}, status = 200) => ({
+  status,
+  body: JSON.stringify(body),
+  headers: { 'content-type': 'application/json', ...(date === null ? {} : { date }), ...headers },
+});
 
 export function fakeGitLab(init: { projects: FakeProject[]; mrs: FakeMr[]; users?: FakeUser[] }): FakeGitLab {
   const fm = fetchMock.createInstance();
-  const state: FakeGitLab = { fetch: fm.fetchHandler as unknown as typeof fetch, calls: [], projects: init.projects, mrs: init.mrs, users: init.users ?? [] };
+  const state: FakeGitLab = { fetch: fm.fetchHandler as unknown as typeof fetch, calls: [], projects: init.projects, mrs: init.mrs, users: init.users ?? [], serverDate: SERVER_DATE };
+  const json = (body: unknown, headers: Record<string, string> = {}, status = 200) => answer(state.serverDate, body, headers, status);
   let mrRequests = 0;
   fm.catch(async (callLog) => {
     const url = new URL(callLog.url);
@@ -137,6 +147,8 @@ export function fakeGitLab(init: { projects: FakeProject[]; mrs: FakeMr[]; users
       let list = state.mrs.filter((m) => m.project_id === pid);
       const after = q.get('updated_after');
       if (after) list = list.filter((m) => Date.parse(m.updated_at) >= Date.parse(after));
+      const before = q.get('updated_before');
+      if (before) list = list.filter((m) => Date.parse(m.updated_at) <= Date.parse(before));
       list = [...list].sort((a, b) => Date.parse(a.updated_at) - Date.parse(b.updated_at) || a.id - b.id);
       const per = Number(q.get('per_page') ?? 20);
       const page = Number(q.get('page') ?? 1);
