@@ -59,6 +59,26 @@ t.test('a GET through ky: status, every response header, the body bytes, and the
   t.match(seen[0], { method: 'GET', url: '/api/v4/projects?page=2', headers: { 'private-token': 'tok', accept: 'application/json', 'accept-encoding': 'gzip, deflate, br' }, body: '' });
 });
 
+t.test('a body is handed over whole and once: text, json or bytes, then bodyUsed and a second read refused', async (t) => {
+  const big = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ id: i, title: `Zoë ✓ ${i}` })));
+  const { url } = await serve(t, (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(req.url === '/small' ? '{"ok":true}' : big);
+  });
+  const fetch = createNodeFetch();
+  const large = await fetch(`${url}/large`);
+  t.notOk(large.bodyUsed);
+  const bytes = new Uint8Array(await large.arrayBuffer());
+  t.equal(bytes.byteLength, Buffer.byteLength(big), 'exactly the body bytes (no pool padding)');
+  t.equal(new TextDecoder().decode(bytes), big);
+  t.ok(large.bodyUsed);
+  await t.rejects(large.text(), TypeError, 'a body is read once');
+  const small = await fetch(`${url}/small`);
+  t.equal((await small.arrayBuffer()).byteLength, 11, 'a small body (from the Buffer pool) is exactly its bytes too');
+  t.same(await (await fetch(`${url}/small`)).json(), { ok: true });
+  t.equal(await (await fetch(`${url}/large`)).text(), big);
+});
+
 t.test('gzip, deflate and br bodies are decoded, as fetch does', async (t) => {
   const text = JSON.stringify({ description: 'é'.repeat(5000) });
   const encoders: Record<string, (b: Buffer) => Buffer> = { gzip: zlib.gzipSync, deflate: zlib.deflateSync, br: zlib.brotliCompressSync };

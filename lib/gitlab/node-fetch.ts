@@ -34,12 +34,61 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
+/**
+ * A Response whose body is already in memory: `arrayBuffer()`/`text()` hand it over without the
+ * ReadableStream (and its copy) that `new Response(bytes)` would wrap it in. It can be read once,
+ * like any Response; `clone()` (which ky only uses for hooks and download progress, neither of
+ * which the client sets) would carry no body.
+ */
+class BufferedResponse extends Response {
+  #bytes: Buffer | null;
+
+  constructor(bytes: Buffer, init: ResponseInit) {
+    super(null, init);
+    this.#bytes = bytes;
+  }
+
+  #take(): Buffer {
+    const bytes = this.#bytes;
+    if (bytes === null) throw new TypeError('Body is unusable: Body has already been read');
+    this.#bytes = null;
+    return bytes;
+  }
+
+  override get bodyUsed(): boolean {
+    return this.#bytes === null;
+  }
+
+  override arrayBuffer(): Promise<ArrayBuffer> {
+    try {
+      const b = this.#take();
+      // A Buffer may be a view into a larger pool: hand over exactly its bytes.
+      return Promise.resolve(b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? (b.buffer as ArrayBuffer) : (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  override text(): Promise<string> {
+    try {
+      return Promise.resolve(this.#take().toString('utf8'));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  override async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+}
+
 /** A fetch over node:http/https (one keep-alive agent per protocol, for the life of the process). */
 export function createNodeFetch(): typeof fetch {
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
   return async function nodeFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const request = input instanceof Request && init === undefined ? input : new Request(input, init);
+    // ky hands over its Request and an empty options object: building another Request would only cost time.
+    const request = input instanceof Request && (init === undefined || Object.keys(init).length === 0) ? input : new Request(input, init);
     const url = new URL(request.url);
     const signal = request.signal;
     const body = request.method === 'GET' || request.method === 'HEAD' ? null : Buffer.from(await request.arrayBuffer());
@@ -74,7 +123,8 @@ export function createNodeFetch(): typeof fetch {
         stream.on('end', () => {
           settle(() => {
             try {
-              resolve(new Response(NULL_BODY.has(status) ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers: headersOf(res.rawHeaders) }));
+              const init = { status, statusText: res.statusMessage ?? '', headers: headersOf(res.rawHeaders) };
+              resolve(NULL_BODY.has(status) ? new Response(null, init) : new BufferedResponse(Buffer.concat(chunks), init));
             } catch (err) {
               reject(new TypeError('fetch failed', { cause: err }));
             }
