@@ -65,9 +65,12 @@ export class ProjectScan {
     range.read = true;
   }
 
-  finish(range: ScanRange): void {
+  /** Marks `range` read to its end; true only for the call that completes the whole scan (ranges finish concurrently). */
+  finish(range: ScanRange): boolean {
+    if (range.done) return false;
     range.done = true;
     range.remaining = 0;
+    return this.done;
   }
 
   /**

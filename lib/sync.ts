@@ -304,11 +304,12 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
   const steal = (): RangeJob | null => {
     const candidates = [...ctx.reading].filter((j) => j.range.read && rowsLeft(j) >= SPLIT_MIN_PAGES * config.pageSize);
     candidates.sort((a, b) => rowsLeft(b) - rowsLeft(a));
+    // The far end of the last range: a time GitLab's own clock has reached (see ProjectScan.split).
+    const server = client.serverTimeMs;
+    const horizonMs = server === null ? null : server - 1000;
     for (const job of candidates) {
       const left = job.range.remaining;
-      // The far end of the last range: a time GitLab's own clock has reached (see ProjectScan.split).
-      const horizonMs = client.serverTimeMs;
-      const later = job.scan.split(job.range, horizonMs === null ? null : horizonMs - 1000);
+      const later = job.scan.split(job.range, horizonMs);
       if (later === null) continue;
       run.opts.logger.debug(`Splitting the merge request scan of ${job.project.path_with_namespace} at ${String(later.cursor)} (${left ?? 'more than 10,000'} rows left): a second worker reads the later half.`);
       return { ...job, range: later };
@@ -327,8 +328,9 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
     }
     return splitting ? steal() : null;
   };
-  /** The next job; waits while none is ready but a job still running may make one. */
+  // Set when a job fails: a worker waiting in take() must then end, not start another job.
   let failed = false;
+  /** The next job; waits while none is ready but a job still running may make one. */
   const take = async (): Promise<Job | null> => {
     for (;;) {
       if (failed || run.halted || !run.budgetLeft) return null;
@@ -405,7 +407,7 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
       // Full batches are looked up in the background; this waits only when far behind.
       if (run.users) await run.users.flushSoon(writeUser);
       scan.advance(range, page.cursor, page.idsAtCursor, page.remaining);
-      if (page.final) scan.finish(range);
+      if (page.final && scan.finish(range)) run.projectsSynced += 1;
       saveBookmark();
       await run.checkpoint();
       ctx.changed();
@@ -416,9 +418,8 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
       pages += 1;
       if (pages >= maxPages && !page.final) return true;
     }
-    scan.finish(range);
+    if (scan.finish(range)) run.projectsSynced += 1;
     saveBookmark();
-    if (scan.done) run.projectsSynced += 1;
     return false;
   } catch (err) {
     const ownError = err !== run.users?.failure;

@@ -109,3 +109,14 @@ t.test('the open-ended last range is split only up to GitLab\'s clock, and not a
   t.equal(later?.cursor, '2024-01-01T05:00:00.000Z');
   t.equal(scan.split(a!, null)?.cursor, '2024-01-01T02:30:00.000Z', 'a bounded range needs no horizon');
 });
+
+t.test('finish says once, to the range that completes it, that the whole scan is done', async (t) => {
+  const scan = new ProjectScan(null, []);
+  const [a] = scan.ranges;
+  scan.advance(a!, '2024-01-01T00:00:00.000Z', [1], 1000);
+  const b = scan.split(a!, at('2024-01-03T00:00:00.000Z'))!;
+  t.equal(scan.finish(a!), false, 'the later range is still being read');
+  t.equal(scan.finish(b), true, 'the last range to finish completes the scan');
+  t.equal(scan.finish(b), false, 'finishing it again (after its final page, then at the loop end) says nothing new');
+  t.equal(scan.finish(a!), false);
+});
