@@ -99,6 +99,14 @@ class Run {
     this.recordsWritten += 1;
   }
 
+  /** A page of records, extracted together: one call, one `time_extracted`. */
+  async records(stream: StreamName, recs: Array<Record<string, unknown>>): Promise<void> {
+    const sel = this.selected.get(stream);
+    if (!sel || recs.length === 0) return;
+    await this.opts.writer.writeRecords(stream, sel.fields === null ? recs : recs.map((r) => projectRecord(r, sel)), this.now());
+    this.recordsWritten += recs.length;
+  }
+
   stateValue(extra: Partial<TapState> = {}): TapState {
     const value: TapState = { ...this.state, ...extra };
     if (this.users) value.users_pending = this.users.pendingIds();
@@ -395,15 +403,19 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
       pageSize: config.pageSize,
       seenAtCursor: range.seen,
       until: () => range.until,
+      // The next page's round trip overlaps this page's records, unless the run may stop after this page.
+      prefetch: () => config.maxRecordsPerSync === null && pages + 1 < maxPages && !run.halted,
     })) {
       const split = scan.hasBoundaries;
+      const records: MergeRequestRecord[] = [];
       for (const raw of page.items) {
         // A row exactly at a split point is read by the ranges on both sides: emit it once.
         if (split && !scan.claim(raw.id, Date.parse(raw.updated_at))) continue;
         const { record, users } = mapMergeRequest(raw);
-        if (emitMrs) await run.record('merge_requests', record);
+        if (emitMrs) records.push(record);
         run.users?.add(users);
       }
+      await run.records('merge_requests', records);
       // Full batches are looked up in the background; this waits only when far behind.
       if (run.users) await run.users.flushSoon(writeUser);
       scan.advance(range, page.cursor, page.idsAtCursor, page.remaining);

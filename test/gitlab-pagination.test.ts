@@ -409,3 +409,81 @@ t.test('a bound lowered while a page is in flight drops the rows past it and end
   t.same(seekQueries(fm), ['page=1 after=-', `page=1 after=${ts(4)}`], 'no request past the bound');
   t.same(pages.map((p) => [p.cursor, p.final]), [[ts(4), false]], 'the cursor never passes the bound');
 });
+
+t.test('with prefetch the next page is asked before the caller works on this one; the same requests, the same rows', async (t) => {
+  const plain = setup();
+  const ahead = setup();
+  for (const s of [plain, ahead]) mrServer(s.fm, [1, 2, 3, 4, 5].map((i) => ({ id: i, updated_at: ts(i) })));
+  const seen = async (s: ReturnType<typeof setup>, prefetch: boolean) => {
+    const asked: number[] = [];
+    const got: number[] = [];
+    for await (const p of seekPages<Mr>(s.client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 2, prefetch: () => prefetch })) {
+      asked.push(urls(s.fm).length);
+      got.push(...p.items.map((i) => i.id));
+    }
+    return { asked, got };
+  };
+  const without = await seen(plain, false);
+  const withIt = await seen(ahead, true);
+  t.same(without.asked, [1, 2, 3, 4], 'without prefetch: one request per page taken');
+  t.same(withIt.asked, [2, 3, 4, 4], 'with prefetch: the next request is out when a page is handed on (none after the last)');
+  t.same(withIt.got, without.got);
+  t.same(withIt.got, [1, 2, 3, 4, 5]);
+  t.same(seekQueries(ahead.fm), seekQueries(plain.fm));
+});
+
+t.test('prefetch is asked page by page: false sends nothing ahead', async (t) => {
+  const { fm, client } = setup();
+  mrServer(fm, [1, 2, 3, 4, 5].map((i) => ({ id: i, updated_at: ts(i) })));
+  let pages = 0;
+  const asked: number[] = [];
+  for await (const _ of seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 2, prefetch: () => pages === 0 })) {
+    pages += 1;
+    asked.push(urls(fm).length);
+  }
+  t.same(asked, [2, 2, 3, 4], 'ahead only after the first page');
+});
+
+t.test('a caller that stops early leaves one request ahead, and its failure is neither thrown nor unhandled', async (t) => {
+  const { fm, client } = setup();
+  let n = 0;
+  fm.route(`begin:${API}/projects/1/merge_requests`, () => {
+    n += 1;
+    if (n === 1) return { status: 200, body: [1, 2].map((i) => ({ id: i, updated_at: ts(i) })), headers: { 'x-per-page': '2', 'x-next-page': '2' } };
+    return { status: 404, body: { message: '404 Project Not Found' } };
+  });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown): void => {
+    unhandled.push(err);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    for await (const p of seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 2, prefetch: () => true })) {
+      t.same(p.items.map((i) => i.id), [1, 2]);
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+  t.equal(n, 2, 'the second page was asked ahead');
+  t.same(unhandled, []);
+});
+
+t.test('a prefetched page that fails fails the scan after the page before it was handed on', async (t) => {
+  const { fm, client } = setup();
+  let n = 0;
+  fm.route(`begin:${API}/projects/1/merge_requests`, () => {
+    n += 1;
+    if (n === 1) return { status: 200, body: [1, 2].map((i) => ({ id: i, updated_at: ts(i) })), headers: { 'x-per-page': '2', 'x-next-page': '2' } };
+    return { status: 404, body: { message: '404 Project Not Found' } };
+  });
+  const got: number[] = [];
+  await t.rejects(
+    (async () => {
+      for await (const p of seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 2, prefetch: () => true })) got.push(...p.items.map((i) => i.id));
+    })(),
+    { name: 'GitLabHttpError', status: 404 },
+  );
+  t.same(got, [1, 2]);
+});

@@ -36,6 +36,27 @@ t.test('writes SCHEMA, then RECORDs with time_extracted, then STATE, one JSON ob
   t.equal(parseMessages(text()).length, 4, 'every line parses as a Singer message');
 });
 
+t.test('a page of records written at once is the same text as record by record, with one time_extracted', async (t) => {
+  const one = sink();
+  const many = sink();
+  const page = [{ id: 1, title: 'Zoë "quoted" \\ ✓' }, { id: 2, title: null }, { id: 3, title: 'line\nbreak 😀' }];
+  const at = new Date('2024-04-30T08:00:00+02:00');
+  const w1 = createWriter(one.out, { now: fixed });
+  const w2 = createWriter(many.out, { now: fixed });
+  for (const w of [w1, w2]) await w.writeSchema('merge_requests', schema, ['id']);
+  for (const r of page) await w1.writeRecord('merge_requests', r, at);
+  await w2.writeRecords('merge_requests', page, at);
+  await w2.writeRecords('merge_requests', []);
+  for (const w of [w1, w2]) await w.writeState({ n: 1 });
+  t.equal(many.text(), one.text());
+  t.equal(
+    many.text().split('\n')[1],
+    serializeMessage(recordMessage('merge_requests', page[0] as Record<string, unknown>, at)).slice(0, -1),
+  );
+  t.same(w2.counts, { merge_requests: 3 });
+  await t.rejects(w2.writeRecords('users', [{ id: 1 }]), { code: 'SINGER_RECORD_BEFORE_SCHEMA' });
+});
+
 t.test('refuses a RECORD before its stream SCHEMA with a TapError', async (t) => {
   const { out, text } = sink();
   const w = createWriter(out, { now: fixed });

@@ -324,6 +324,30 @@ t.test('first pages of all projects come first; a large project goes on at once,
   t.equal(new Set(recordIds(res.messages, 'merge_requests')).size, 1560);
 });
 
+t.test('the next page of a scan is asked while the page before it is written; never with a record budget or past a set-aside first page', async (t) => {
+  // One project of 350 MRs: its first page is read alone (then set aside: 250 left), the rest as one scan.
+  const mrs: FakeMr[] = [];
+  for (let i = 1; i <= 350; i += 1) mrs.push(mr(i, 1, new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(), 1));
+  const statesAtEachRequest = async (config: ReturnType<typeof testConfig>): Promise<number[]> => {
+    const gl = fakeGitLab({ projects: [project(1, 'a')], mrs, users: [user(1)] });
+    let states = 0;
+    const seen: number[] = [];
+    const inner = gl.fetch;
+    gl.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url.includes('/merge_requests')) seen.push(states);
+      return inner(input, init);
+    }) as typeof fetch;
+    const res = await runOnce({ gitlab: gl, config, onOutput: (c) => (states += c.toString('utf8').split('{"type":"STATE"').length - 1) });
+    t.equal(res.error, null);
+    t.equal(new Set(recordIds(res.messages, 'merge_requests')).size, 350);
+    return seen;
+  };
+  // STATEs printed when each merge request page was asked: 1 after the projects, then one per page.
+  t.same(await statesAtEachRequest(testConfig({ concurrency: 1 })), [1, 2, 2, 3], 'pages 3 and 4 go out before the STATE of the page before them');
+  t.same(await statesAtEachRequest(testConfig({ concurrency: 1, maxRecordsPerSync: 10_000 })), [1, 2, 3, 4], 'with a record budget every page waits for the one before');
+});
+
 t.test('a pending user lookup does not hold the merge request reads of the other projects', async (t) => {
   // Each project's first page names 100 new users: a full batch is looked up after it.
   const mrs: FakeMr[] = [];

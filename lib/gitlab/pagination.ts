@@ -212,6 +212,12 @@ export async function* seekPages<T extends SeekItem>(
      * rows past it are then dropped and the scan ends there.
      */
     until?: () => string | null;
+    /**
+     * Asked when a page that has a next one comes in: true sends the next request before the page
+     * is handed on, so the round trip overlaps the caller's work on this page. Say false when the
+     * caller may stop after this page (the request would be wasted). Default: never.
+     */
+    prefetch?: () => boolean;
   },
 ): AsyncGenerator<SeekPage<T>> {
   const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
@@ -246,8 +252,23 @@ export async function* seekPages<T extends SeekItem>(
     return { rows, short: rows.length === 0 || lastPage || (size !== null && rows.length < size) };
   };
 
+  type Rows = Awaited<ReturnType<typeof fetchRows>>;
+  /** The next request, already sent (see `prefetch`); its failure surfaces when it is awaited. */
+  let ahead: Promise<Rows> | null = null;
+  const sendAhead = async (short: boolean): Promise<void> => {
+    if (short || !opts.prefetch?.()) return;
+    ahead = fetchRows({ page, updated_after: cursor ?? undefined });
+    // A caller that stops early never awaits it: that is not an unhandled rejection.
+    ahead.catch(() => undefined);
+    // Node writes a request to its socket on a later tick; without this turn of the event loop the
+    // write would wait for the caller's work on this page, and the round trip would not overlap it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+
   for (;;) {
-    const { rows, short } = await fetchRows({ page, updated_after: cursor ?? undefined });
+    const pending: Promise<Rows> = ahead ?? fetchRows({ page, updated_after: cursor ?? undefined });
+    ahead = null;
+    const { rows, short } = await pending;
     if (rows.length === 0) return;
 
     let fresh: T[] = [];
@@ -269,13 +290,17 @@ export async function* seekPages<T extends SeekItem>(
       cursor = new Date(maxMs).toISOString();
       atCursor = new Set(rows.filter((r) => r.at === maxMs).map((r) => r.item.id));
       page = 1;
-      yield { items: fresh, cursor, idsAtCursor: [...atCursor], final: short, remaining };
+      const here: SeekPage<T> = { items: fresh, cursor, idsAtCursor: [...atCursor], final: short, remaining };
+      await sendAhead(short);
+      yield here;
     } else {
       // Nothing later than the cursor on this page: the whole page sits at the cursor timestamp
       // (a tie), so step to the next page at the same cursor.
       for (const r of rows) if (r.at === cursorMs) atCursor.add(r.item.id);
       page += 1;
-      if (fresh.length > 0) yield { items: fresh, cursor, idsAtCursor: [...atCursor], final: short, remaining };
+      const here: SeekPage<T> = { items: fresh, cursor, idsAtCursor: [...atCursor], final: short, remaining };
+      await sendAhead(short);
+      if (fresh.length > 0) yield here;
     }
     if (short) return;
   }

@@ -17,6 +17,8 @@ export interface SingerWriter {
   writeSchema(stream: string, schema: object, keyProperties: string[], bookmarkProperties?: string[]): Promise<void>;
   /** Throws a TapError (code SINGER_RECORD_BEFORE_SCHEMA) if the stream's SCHEMA was not written first. */
   writeRecord(stream: string, record: Record<string, unknown>, timeExtracted?: Date): Promise<void>;
+  /** The same for a page of records extracted together: one `time_extracted`, one call. */
+  writeRecords(stream: string, records: ReadonlyArray<Record<string, unknown>>, timeExtracted?: Date): Promise<void>;
   writeState(value: unknown): Promise<void>;
   /** Hands every gathered line to the output (a STATE or SCHEMA does this by itself). */
   flush(): Promise<void>;
@@ -140,6 +142,26 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
     return true;
   };
 
+  async function writeRecords(stream: string, records: ReadonlyArray<Record<string, unknown>>, timeExtracted?: Date): Promise<void> {
+    if (closed || records.length === 0) return;
+    if (!schemas.has(stream)) {
+      throw new TapError('SINGER_RECORD_BEFORE_SCHEMA', `Internal error: a RECORD of stream "${stream}" came before its SCHEMA.`, 1);
+    }
+    if (failure) fail();
+    // Every line is serializeMessage(recordMessage(stream, record, time)); the part before the record is the same for all.
+    const head = serializeMessage(recordMessage(stream, {}, timeExtracted ?? now())).slice(0, -'{}}\n'.length);
+    let written = 0;
+    for (const record of records) {
+      if (closed || isGone()) {
+        closed = true;
+        break;
+      }
+      if (gather(`${head}${JSON.stringify(record)}}\n`) >= CHUNK_BYTES && !(await flushChunk())) break;
+      written += 1;
+    }
+    counts[stream] = (counts[stream] ?? 0) + written;
+  }
+
   return {
     get closed() {
       return closed;
@@ -154,14 +176,10 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
       schemas.set(stream, text);
       await emit(msg, true);
     },
-    async writeRecord(stream, record, timeExtracted) {
-      if (closed) return;
-      if (!schemas.has(stream)) {
-        throw new TapError('SINGER_RECORD_BEFORE_SCHEMA', `Internal error: a RECORD of stream "${stream}" came before its SCHEMA.`, 1);
-      }
-      const written = await emit(recordMessage(stream, record, timeExtracted ?? now()), false);
-      if (written) counts[stream] = (counts[stream] ?? 0) + 1;
+    writeRecord(stream, record, timeExtracted) {
+      return writeRecords(stream, [record], timeExtracted);
     },
+    writeRecords,
     async writeState(value) {
       await emit({ stateValue: value }, true);
     },

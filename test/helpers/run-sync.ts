@@ -34,10 +34,15 @@ export async function runOnce(opts: {
   catalog?: SingerCatalog | null;
   clock?: FakeClock;
   signal?: AbortSignal;
+  /** Called with every chunk of output as it is written. */
+  onOutput?: (chunk: Buffer) => void;
 }): Promise<SyncResult> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
+  out.on('data', (c: Buffer) => {
+    chunks.push(c);
+    opts.onOutput?.(c);
+  });
   const clock = opts.clock ?? fakeClock(Date.parse('2024-06-01T00:00:00.000Z'));
   const logger = memoryLogger('debug');
   let summary: RunSummary | null = null;
