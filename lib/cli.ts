@@ -153,7 +153,7 @@ async function run(args: CliArgs, io: CliIo, secrets: string[]): Promise<number>
       const catalog = catalogPath === undefined ? null : withSource(() => parseCatalog(catalogJson), `the catalog file ${catalogPath}`);
       const selections = selectStreams(catalog, config);
       const { createWriter } = await import('./singer/writer.js');
-      const writer = createWriter(io.stdout);
+      const writer = createWriter(io.stdout, { reuseBuffers: io.stdout === process.stdout });
       const { runSync } = await import('./sync.js');
       try {
         const summary = await runSync({ config, state, selections, writer, logger, fetch: fetchFn, clock, signal });

@@ -192,6 +192,61 @@ t.test('a full chunk (64 KB) is written without waiting for a STATE', async (t) 
 });
 
 
+t.test('with reuseBuffers a chunk\'s memory is written again only after the output called back for it', async (t) => {
+  // An output that copies each chunk when it calls back, the way a pipe or file is done with it.
+  const copies: string[] = [];
+  const memory = new Set<ArrayBufferLike>();
+  const held: Array<() => void> = [];
+  let hold = false;
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      memory.add(chunk.buffer);
+      const done = (): void => {
+        copies.push(chunk.toString('utf8'));
+        cb();
+      };
+      if (hold) held.push(done);
+      else done();
+    },
+  });
+  const w = createWriter(out, { now: fixed, reuseBuffers: true });
+  await w.writeSchema('projects', schema, ['id']);
+  const expected: string[] = [];
+  for (let page = 0; page < 20; page++) {
+    const recs = Array.from({ length: 30 }, (_, i) => ({ id: page * 100 + i, title: `page ${page} ✓ ${'z'.repeat(3000)}` }));
+    await w.writeRecords('projects', recs);
+    await w.writeState({ page });
+    expected.push(...recs.map((r) => JSON.stringify(r)));
+    // Between pages the process waits for GitLab: the output's callbacks run then.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  // A chunk the output has not called back for is never written over.
+  hold = true;
+  const pending = w.writeState({ page: 'held' });
+  await w.writeRecords('projects', [{ id: 9999, title: 'after' }]);
+  const beforeRelease = held.length;
+  held.splice(0).forEach((f) => f());
+  await pending;
+  hold = false;
+  await w.flush();
+  const records = copies
+    .join('')
+    .split('\n')
+    .filter((l) => l.startsWith('{"type":"RECORD"'))
+    .map((l) => JSON.stringify((JSON.parse(l) as { record: unknown }).record));
+  t.same(records, [...expected, JSON.stringify({ id: 9999, title: 'after' })], 'every line intact, in order');
+  t.ok(beforeRelease >= 1, 'a write was held');
+  t.ok(memory.size <= 5, `a handful of chunk buffers served ${copies.length} writes (${memory.size})`);
+  const plain = new Set<ArrayBufferLike>();
+  const w2 = createWriter(new Writable({ write(chunk: Buffer, _e, cb) { plain.add(chunk.buffer); cb(); } }), { now: fixed });
+  await w2.writeSchema('projects', schema, ['id']);
+  for (let i = 0; i < 10; i++) {
+    await w2.writeState({ i });
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  t.equal(plain.size, 11, 'without it every chunk has its own memory (a PassThrough hands that memory on)');
+});
+
 t.test('non-ASCII text and lines larger than a chunk reach the output whole, as UTF-8 bytes, in order', async (t) => {
   const writes: Buffer[] = [];
   const out = new Writable({

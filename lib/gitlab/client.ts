@@ -15,7 +15,6 @@ import { classifyNetworkError, networkError } from './network-error.js';
 import { EndpointLimiter, type EndpointLimit } from './endpoint-limits.js';
 import { Pacer } from './pacer.js';
 import { BAD_BODY_RETRIES, backoffMs, isRedirectStatus, isRetryableStatus, rateLimitWait, serverErrorWait } from './retry-policy.js';
-import { utf8Text } from './utf8-text.js';
 
 export type Query = Record<string, string | number | boolean | undefined | Array<string | number>>;
 
@@ -208,7 +207,7 @@ export class GitLabClient {
       ...(signal ? { signal } : {}),
     });
     const buf = new Uint8Array(await response.arrayBuffer());
-    return { response, text: utf8Text(buf), bytes: buf.byteLength, ms: this.#clock.now() - started };
+    return { response, text: new TextDecoder().decode(buf), bytes: buf.byteLength, ms: this.#clock.now() - started };
   }
 
   async #request(method: 'GET' | 'POST', url: URL, body?: string): Promise<GitLabResponse> {

@@ -31,7 +31,16 @@ export interface SingerWriter {
 export interface WriterOptions {
   /** Clock for `time_extracted` when the caller gives none. */
   now?: () => Date;
+  /**
+   * Reuse a chunk's memory once the output has called back for its write. Only for an output that
+   * is done with the bytes by then (a file, pipe or socket, as process.stdout is); a stream that
+   * hands the same Buffer on to a reader (a PassThrough) must not get this.
+   */
+  reuseBuffers?: boolean;
 }
+
+/** Spare chunk buffers kept for reuse: the output holds at most a chunk or two before it asks to drain. */
+const SPARE_BUFFERS = 4;
 
 /** Lines are written in chunks of about this many bytes. */
 const CHUNK_BYTES = 64 * 1024;
@@ -87,12 +96,17 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
   let used = 0;
   /** Chunks already full, waiting for the next write (only when a line did not fit). */
   let sealed: Buffer[] = [];
+  /** Chunk buffers the output is done with (reuseBuffers): a run allocates a few instead of one per chunk. */
+  const spare: Buffer[] = [];
+  const release = (b: Buffer): void => {
+    if (b.length === CHUNK_BUFFER && spare.length < SPARE_BUFFERS) spare.push(b);
+  };
 
   const gather = (line: string): number => {
     const worst = line.length * 3;
     if (buf === null || used + worst > buf.length) {
       if (buf !== null && used > 0) sealed.push(buf.subarray(0, used));
-      buf = Buffer.allocUnsafe(Math.max(CHUNK_BUFFER, worst));
+      buf = worst <= CHUNK_BUFFER ? (spare.pop() ?? Buffer.allocUnsafe(CHUNK_BUFFER)) : Buffer.allocUnsafe(worst);
       used = 0;
     }
     used += buf.write(line, used, 'utf8');
@@ -103,7 +117,10 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
   const flushChunk = async (): Promise<boolean> => {
     if (used === 0 && sealed.length === 0) return !closed;
     const pieces = buf !== null && used > 0 ? [...sealed, buf.subarray(0, used)] : sealed;
+    const whole = buf;
     const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+    // A chunk written from its own buffer: that buffer can be used again once the output calls back.
+    const afterWrite = opts.reuseBuffers === true && pieces.length === 1 && whole !== null && used > 0 ? whole : null;
     sealed = [];
     buf = null;
     used = 0;
@@ -113,7 +130,12 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
     }
     let ok: boolean;
     try {
-      ok = out.write(bytes);
+      ok =
+        afterWrite === null
+          ? out.write(bytes)
+          : out.write(bytes, (err?: Error | null) => {
+              if (!err) release(afterWrite);
+            });
     } catch (err) {
       onError(err);
       if (failure) fail();
