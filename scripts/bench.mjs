@@ -17,6 +17,7 @@
  * VmHWM polled from /proc). Prints a table, the goals met or missed, and one JSON line (`BENCH {...}`).
  * --quick divides the sizes by 4. --profile DIR writes a V8 CPU profile of each tap run into DIR.
  * --node-arg=FLAG passes a flag to the tap's node (repeatable). --bin PATH measures another build of the tap (e.g. a patched copy) against the same scenarios.
+ * --repeat N runs each scenario N times and reports the median: the run of median wall time, median CPU and peak RSS, and the spread.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -42,6 +43,9 @@ const profileDir = profArg >= 0 ? resolve(String(argv[profArg + 1] ?? 'bench-pro
 const scale = quick ? 0.25 : 1;
 /** Extra node flags for the tap process (repeatable --node-arg, e.g. --node-arg=--max-semi-space-size=4). */
 const extraNodeArgs = argv.filter((a) => a.startsWith('--node-arg=')).map((a) => a.slice('--node-arg='.length));
+const repeatArg = argv.indexOf('--repeat');
+/** Runs per scenario (--repeat N): this machine's wall times vary by ±15% from run to run, so compare medians. */
+const repeat = repeatArg >= 0 ? Math.max(1, Math.floor(Number(argv[repeatArg + 1]) || 1)) : 1;
 
 /**
  * @typedef {{ records: number, lines: number, bytes: number, wallMs: number, cpuMs: number | null, code: number | null, peakRssKb: number | null, stderr: string, lastState: unknown }} TapRun
@@ -159,11 +163,32 @@ async function scenario(sim, dir, name, over, state) {
     await writeFile(statePath, JSON.stringify(state));
     args.push('--state', statePath);
   }
-  sim.reset();
-  const run = await runTap(args);
-  const stats = sim.stats();
-  if (run.code !== 0) throw new Error(`scenario ${name}: the tap exited ${run.code}\n${run.stderr.slice(-3000)}`);
-  return { run, stats };
+  /** @type {Array<{ run: TapRun, stats: any }>} */
+  const runs = [];
+  for (let i = 0; i < repeat; i += 1) {
+    sim.reset();
+    const run = await runTap([...args]);
+    const stats = sim.stats();
+    if (run.code !== 0) throw new Error(`scenario ${name}: the tap exited ${run.code}\n${run.stderr.slice(-3000)}`);
+    runs.push({ run, stats });
+  }
+  // With --repeat: the run of median wall time stands for the scenario; peak RSS and CPU are medians of their own.
+  const byWall = [...runs].sort((x, y) => x.run.wallMs - y.run.wallMs);
+  const mid = /** @type {{ run: TapRun, stats: any }} */ (byWall[(byWall.length - 1) >> 1]);
+  const rss = median(runs.map((r) => r.run.peakRssKb));
+  const cpu = median(runs.map((r) => r.run.cpuMs));
+  const spread = {
+    runs: runs.length,
+    wallMs: [Math.round(byWall[0]?.run.wallMs ?? 0), Math.round(byWall[byWall.length - 1]?.run.wallMs ?? 0)],
+    peakRssMB: [mb(Math.min(...runs.map((r) => r.run.peakRssKb ?? Infinity))), mb(Math.max(...runs.map((r) => r.run.peakRssKb ?? 0)))],
+  };
+  return { run: { ...mid.run, peakRssKb: rss, cpuMs: cpu }, stats: mid.stats, spread };
+}
+
+/** The median of the known values (the lower middle one of an even count); null when none is known. @param {Array<number | null>} xs */
+function median(xs) {
+  const known = /** @type {number[]} */ (xs.filter((x) => x !== null)).sort((a, b) => a - b);
+  return known.length === 0 ? null : /** @type {number} */ (known[(known.length - 1) >> 1]);
 }
 
 const mb = (/** @type {number | null} */ kb) => (kb === null ? null : Math.round((kb / 1024) * 10) / 10);
@@ -194,22 +219,23 @@ async function main() {
         let stateA = null;
         if (want('a') || want('d')) {
           log('a: full sync, 0 ms latency ...');
-          const { run, stats } = await scenario(sim, dir, 'a', { max_concurrency: 4 });
-          stateA = run.lastState;
-          results.push(row('a', `full, ${sim.dataset.mergeRequests.length} MRs, 0 ms`, run, stats, lb, 0, 4));
+          const measured = await scenario(sim, dir, 'a', { max_concurrency: 4 });
+          stateA = measured.run.lastState;
+          results.push(row('a', `full, ${sim.dataset.mergeRequests.length} MRs, 0 ms`, measured, lb, 0, 4));
         }
         if (want('b')) {
           log('b: full sync, 20 ms latency, concurrency 4 ...');
           sim.control({ latencyMs: 20 });
-          const { run, stats } = await scenario(sim, dir, 'b', { max_concurrency: 4 });
+          const measured = await scenario(sim, dir, 'b', { max_concurrency: 4 });
           sim.control({ latencyMs: 0 });
-          results.push(row('b', `full, ${sim.dataset.mergeRequests.length} MRs, 20 ms, c=4`, run, stats, lb, 20, 4));
+          results.push(row('b', `full, ${sim.dataset.mergeRequests.length} MRs, 20 ms, c=4`, measured, lb, 20, 4));
         }
         if (want('d') && stateA) {
           log('d: incremental sync without changes ...');
-          const { run, stats } = await scenario(sim, dir, 'd', { max_concurrency: 4 }, stateA);
+          const measured = await scenario(sim, dir, 'd', { max_concurrency: 4 }, stateA);
+          const { stats } = measured;
           const listing = stats.byRoute['GET /projects'] ?? 0;
-          const r = row('d', 'incremental, no changes, 0 ms', run, stats, lb, 0, 4);
+          const r = row('d', 'incremental, no changes, 0 ms', measured, lb, 0, 4);
           r.incrementalBound = listing + lb.P;
           r.listingRequests = listing;
           r.bound = listing + lb.P;
@@ -228,8 +254,8 @@ async function main() {
       try {
         const lb = lowerBound(sim.dataset);
         log(`e: full sync of ${lb.mrs} merge requests in ${lb.P} projects (largest ${lb.maxPerProject}), 20 ms latency, concurrency 4 ...`);
-        const { run, stats } = await scenario(sim, dir, 'e', { max_concurrency: 4 });
-        results.push(row('e', `one large project (${lb.maxPerProject} of ${lb.mrs} MRs), 20 ms, c=4`, run, stats, lb, 20, 4));
+        const measured = await scenario(sim, dir, 'e', { max_concurrency: 4 });
+        results.push(row('e', `one large project (${lb.maxPerProject} of ${lb.mrs} MRs), 20 ms, c=4`, measured, lb, 20, 4));
       } finally {
         await sim.close();
       }
@@ -240,8 +266,8 @@ async function main() {
       try {
         const lb = lowerBound(sim.dataset);
         log(`c: full sync of ${sim.dataset.mergeRequests.length} merge requests, 0 ms latency ...`);
-        const { run, stats } = await scenario(sim, dir, 'c', { max_concurrency: 4 });
-        results.push(row('c', `full, ${sim.dataset.mergeRequests.length} MRs, 0 ms`, run, stats, lb, 0, 4));
+        const measured = await scenario(sim, dir, 'c', { max_concurrency: 4 });
+        results.push(row('c', `full, ${sim.dataset.mergeRequests.length} MRs, 0 ms`, measured, lb, 0, 4));
       } finally {
         await sim.close();
       }
@@ -253,20 +279,21 @@ async function main() {
   printTable(results);
   const goals = checkGoals(results);
   for (const g of goals) process.stdout.write(`${g.ok ? 'MET   ' : 'MISSED'} ${g.goal}: ${g.detail}\n`);
-  process.stdout.write(`BENCH ${JSON.stringify({ quick, node: process.version, results, goals })}\n`);
+  process.stdout.write(`BENCH ${JSON.stringify({ quick, repeat, node: process.version, results, goals })}\n`);
   return 0;
 }
 
 /**
- * @param {string} id @param {string} label @param {TapRun} run @param {any} stats
+ * @param {string} id @param {string} label @param {{ run: TapRun, stats: any, spread: any }} measured
  * @param {ReturnType<typeof lowerBound>} lb @param {number} latencyMs @param {number} concurrency
  * @returns {Record<string, any>}
  */
-function row(id, label, run, stats, lb, latencyMs, concurrency) {
+function row(id, label, { run, stats, spread }, lb, latencyMs, concurrency) {
   const latencyBoundMs = (stats.requests * latencyMs) / concurrency;
   return {
     id,
     label,
+    spread,
     records: run.records,
     expectedRecords: id === 'd' ? 0 : lb.records,
     wallMs: Math.round(run.wallMs),
@@ -304,6 +331,7 @@ function printTable(results) {
     ['latency bound s', (/** @type {any} */ r) => (r.latencyMs > 0 ? (r.latencyBoundMs / 1000).toFixed(2) : '-')],
     ['wall/lat', (/** @type {any} */ r) => (r.wallOverLatencyBound === null ? '-' : r.wallOverLatencyBound.toFixed(2))],
     ['peak RSS MB', (/** @type {any} */ r) => (r.peakRssMB === null ? '?' : String(r.peakRssMB))],
+    ...(repeat > 1 ? [['runs: wall s, RSS MB', (/** @type {any} */ r) => `${r.spread.runs}: ${(r.spread.wallMs[0] / 1000).toFixed(2)}-${(r.spread.wallMs[1] / 1000).toFixed(2)}, ${r.spread.peakRssMB[0]}-${r.spread.peakRssMB[1]}`]] : []),
   ];
   const cells = results.map((r) => cols.map(([, f]) => /** @type {(r: any) => string} */ (f)(r)));
   const widths = cols.map(([h], i) => Math.max(String(h).length, ...cells.map((c) => (c[i] ?? '').length)));
