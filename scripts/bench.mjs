@@ -195,8 +195,8 @@ const mb = (/** @type {number | null} */ kb) => (kb === null ? null : Math.round
 const r2 = (/** @type {number} */ x) => Math.round(x * 100) / 100;
 
 async function main() {
-  if (binArg < 0 && !existsSync(join(ROOT, 'dist', 'tap-gitlab.mjs'))) {
-    process.stderr.write('bench: dist/tap-gitlab.mjs is missing; run `npm run build` first (or `npm run bench`, which builds).\n');
+  if (binArg < 0 && !existsSync(join(ROOT, 'dist', 'tap-gitlab.cjs'))) {
+    process.stderr.write('bench: dist/tap-gitlab.cjs is missing; run `npm run build` first (or `npm run bench`, which builds).\n');
     return 1;
   }
   const dir = await mkdtemp(join(tmpdir(), 'tap-gitlab-bench-'));

@@ -70,8 +70,8 @@ function summarise(text) {
 const fmtRecords = (r) => ['projects', 'merge_requests', 'users'].map((s) => `${s} ${r[s] ?? 0}`).join(', ');
 
 async function main() {
-  if (!existsSync(join(ROOT, 'dist', 'tap-gitlab.mjs'))) {
-    process.stderr.write('demo: dist/tap-gitlab.mjs is missing; run `npm run build` first (or `npm run demo`, which builds).\n');
+  if (!existsSync(join(ROOT, 'dist', 'tap-gitlab.cjs'))) {
+    process.stderr.write('demo: dist/tap-gitlab.cjs is missing; run `npm run build` first (or `npm run demo`, which builds).\n');
     return 1;
   }
   const sim = await startSimulator({ seed: 1, projects: 25, mergeRequestsPerProject: 40, users: 60 });

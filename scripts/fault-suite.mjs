@@ -16,8 +16,8 @@ import { scenarios, staleBuild } from '../test/helpers/faults.mjs';
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
 
 const stale = staleBuild();
-if (stale[0] === 'dist/tap-gitlab.mjs is missing') {
-  process.stderr.write('fault-suite: dist/tap-gitlab.mjs is missing; run `npm run build` first.\n');
+if (stale[0] === 'dist/tap-gitlab.cjs is missing') {
+  process.stderr.write('fault-suite: dist/tap-gitlab.cjs is missing; run `npm run build` first.\n');
   process.exit(2);
 }
 if (stale.length > 0) process.stderr.write(`fault-suite: warning: dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ' …' : ''}; run \`npm run build\` to test the current code.\n`);

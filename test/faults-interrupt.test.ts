@@ -7,7 +7,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { DIST_CLI, scenarios } from './helpers/faults.mjs';
 
-const skip = existsSync(DIST_CLI) ? false : 'dist/tap-gitlab.mjs is missing: run `npm run build` first';
+const skip = existsSync(DIST_CLI) ? false : 'dist/tap-gitlab.cjs is missing: run `npm run build` first';
 
 for (const scenario of scenarios.filter((s) => s.quick && s.group === 'interrupt')) {
   t.test(`${scenario.name}: no record lost, no token leaked, the expected exit`, { skip }, async (t) => {

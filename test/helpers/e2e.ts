@@ -16,7 +16,7 @@ import { validateRecord } from '../../lib/singer/schema-contract.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(REPO_ROOT, 'bin', 'tap-gitlab');
-export const DIST_CLI = join(REPO_ROOT, 'dist', 'tap-gitlab.mjs');
+export const DIST_CLI = join(REPO_ROOT, 'dist', 'tap-gitlab.cjs');
 
 /** A reason to skip the end-to-end tests (no build), or false when they can run. */
 export function missingBuild(): string | false {

@@ -27,7 +27,7 @@ import { startSimulator, isMember } from '../simulator/server.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'tap-gitlab');
-export const DIST_CLI = join(ROOT, 'dist', 'tap-gitlab.mjs');
+export const DIST_CLI = join(ROOT, 'dist', 'tap-gitlab.cjs');
 
 /** Distinctive: any occurrence of it in the output is a leak. */
 export const TOKEN = 'glpat-FaultSuite-7c3e9a1b2d4f6e8a';
@@ -1040,9 +1040,9 @@ function closeTlsServers() {
   for (const s of tlsServers.splice(0)) s.close();
 }
 
-/** Files newer than the build (dist/tap-gitlab.mjs) under lib/ (a stale build makes the suite test old code). */
+/** Files newer than the build (dist/tap-gitlab.cjs) under lib/ (a stale build makes the suite test old code). */
 export function staleBuild() {
-  if (!existsSync(DIST_CLI)) return ['dist/tap-gitlab.mjs is missing'];
+  if (!existsSync(DIST_CLI)) return ['dist/tap-gitlab.cjs is missing'];
   const built = statSync(DIST_CLI).mtimeMs;
   /** @type {string[]} */
   const out = [];
