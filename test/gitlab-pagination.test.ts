@@ -444,7 +444,8 @@ t.test('prefetch is asked page by page: false sends nothing ahead', async (t) =>
   t.same(asked, [2, 2, 3, 4], 'ahead only after the first page');
 });
 
-t.test('a caller that stops early leaves one request ahead, and its failure is neither thrown nor unhandled', async (t) => {
+/** A project whose first page of two rows is served, then 404s (deleted mid-scan); `requests()` counts the asks. */
+function vanishingProject() {
   const { fm, client } = setup();
   let n = 0;
   fm.route(`begin:${API}/projects/1/merge_requests`, () => {
@@ -452,6 +453,11 @@ t.test('a caller that stops early leaves one request ahead, and its failure is n
     if (n === 1) return { status: 200, body: [1, 2].map((i) => ({ id: i, updated_at: ts(i) })), headers: { 'x-per-page': '2', 'x-next-page': '2' } };
     return { status: 404, body: { message: '404 Project Not Found' } };
   });
+  return { client, requests: () => n };
+}
+
+t.test('a caller that stops early leaves one request ahead, and its failure is neither thrown nor unhandled', async (t) => {
+  const { client, requests } = vanishingProject();
   const unhandled: unknown[] = [];
   const onUnhandled = (err: unknown): void => {
     unhandled.push(err);
@@ -466,18 +472,12 @@ t.test('a caller that stops early leaves one request ahead, and its failure is n
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
-  t.equal(n, 2, 'the second page was asked ahead');
+  t.equal(requests(), 2, 'the second page was asked ahead');
   t.same(unhandled, []);
 });
 
 t.test('a prefetched page that fails fails the scan after the page before it was handed on', async (t) => {
-  const { fm, client } = setup();
-  let n = 0;
-  fm.route(`begin:${API}/projects/1/merge_requests`, () => {
-    n += 1;
-    if (n === 1) return { status: 200, body: [1, 2].map((i) => ({ id: i, updated_at: ts(i) })), headers: { 'x-per-page': '2', 'x-next-page': '2' } };
-    return { status: 404, body: { message: '404 Project Not Found' } };
-  });
+  const { client } = vanishingProject();
   const got: number[] = [];
   await t.rejects(
     (async () => {
