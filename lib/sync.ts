@@ -257,6 +257,11 @@ type Job = { project: ProjectRef } | RangeJob;
 /** What the readers of one syncMergeRequests call share. */
 interface ScanContext {
   cursorStream: 'merge_requests' | 'users';
+  /**
+   * max_records_per_sync is set: a run may stop after any page, and every record it emits must move
+   * its bookmark, so no range is split and no page is asked ahead.
+   */
+  budgeted: boolean;
   /** Ranges being read now (the ones an idle worker may split). */
   reading: Set<RangeJob>;
   /** Projects given up this run (403/404): their other ranges stop. */
@@ -283,12 +288,12 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
   // Users-only runs keep their own cursor so that merge request bookmarks never move without records.
   const cursorStream = emitMrs ? 'merge_requests' : 'users';
   run.state = { ...run.state, currently_syncing: emitMrs ? 'merge_requests' : 'users' };
-  const splitting = config.maxRecordsPerSync === null;
 
   let wake: (() => void) | null = null;
   let woken: Promise<void> | null = null;
   const ctx: ScanContext = {
     cursorStream,
+    budgeted: config.maxRecordsPerSync !== null,
     reading: new Set(),
     abandoned: new Set(),
     changed: () => {
@@ -334,7 +339,7 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
       });
       return setAside.splice(best, 1)[0] as RangeJob;
     }
-    return splitting ? steal() : null;
+    return ctx.budgeted ? null : steal();
   };
   // Set when a job fails: a worker waiting in take() must then end, not start another job.
   let failed = false;
@@ -404,7 +409,7 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
       seenAtCursor: range.seen,
       until: () => range.until,
       // The next page's round trip overlaps this page's records, unless the run may stop after this page.
-      prefetch: () => config.maxRecordsPerSync === null && pages + 1 < maxPages && !run.halted,
+      prefetch: () => !ctx.budgeted && pages + 1 < maxPages && !run.halted,
     })) {
       const split = scan.hasBoundaries;
       const records: MergeRequestRecord[] = [];

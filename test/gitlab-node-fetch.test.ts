@@ -79,6 +79,17 @@ t.test('a body is handed over whole and once: text, json or bytes, then bodyUsed
   t.equal(await (await fetch(`${url}/large`)).text(), big);
 });
 
+t.test('text() reads a body as fetch does: UTF-8 with a leading BOM dropped, a bad byte as U+FFFD', async (t) => {
+  const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"name":"Zoë"}'), Buffer.from([0xff])]);
+  const { url } = await serve(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  });
+  const text = await createNodeFetch()(url).then((r) => r.text());
+  t.equal(text, await new Response(body).text());
+  t.equal(text, '{"name":"Zoë"}\ufffd');
+});
+
 t.test('gzip, deflate and br bodies are decoded, as fetch does', async (t) => {
   const text = JSON.stringify({ description: 'é'.repeat(5000) });
   const encoders: Record<string, (b: Buffer) => Buffer> = { gzip: zlib.gzipSync, deflate: zlib.deflateSync, br: zlib.brotliCompressSync };

@@ -71,7 +71,8 @@ class BufferedResponse extends Response {
 
   override text(): Promise<string> {
     try {
-      return Promise.resolve(this.#take().toString('utf8'));
+      // As fetch reads text: UTF-8, a leading BOM dropped.
+      return Promise.resolve(new TextDecoder().decode(this.#take()));
     } catch (err) {
       return Promise.reject(err);
     }

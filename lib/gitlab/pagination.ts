@@ -290,6 +290,7 @@ export async function* seekPages<T extends SeekItem>(
       cursor = new Date(maxMs).toISOString();
       atCursor = new Set(rows.filter((r) => r.at === maxMs).map((r) => r.item.id));
       page = 1;
+      // Taken before the next request goes out: its answer may arrive (and set `remaining`) before this page is handed on.
       const here: SeekPage<T> = { items: fresh, cursor, idsAtCursor: [...atCursor], final: short, remaining };
       await sendAhead(short);
       yield here;

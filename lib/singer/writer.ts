@@ -170,14 +170,15 @@ export function createWriter(out: NodeJS.WritableStream, opts: WriterOptions = {
       throw new TapError('SINGER_RECORD_BEFORE_SCHEMA', `Internal error: a RECORD of stream "${stream}" came before its SCHEMA.`, 1);
     }
     if (failure) fail();
+    if (isGone()) {
+      closed = true;
+      return;
+    }
     // Every line is serializeMessage(recordMessage(stream, record, time)); the part before the record is the same for all.
     const head = serializeMessage(recordMessage(stream, {}, timeExtracted ?? now())).slice(0, -'{}}\n'.length);
     let written = 0;
+    // The output can only be found closed when a chunk is written (flushChunk checks it), not per line.
     for (const record of records) {
-      if (closed || isGone()) {
-        closed = true;
-        break;
-      }
       if (gather(`${head}${JSON.stringify(record)}}\n`) >= CHUNK_BYTES && !(await flushChunk())) break;
       written += 1;
     }
