@@ -243,6 +243,8 @@ interface Mr {
 
 const T0 = Date.UTC(2024, 4, 1, 10, 0, 0);
 const ts = (s: number): string => new Date(T0 + s * 1000).toISOString();
+/** The last microsecond of ts(s)'s millisecond: how a tie's re-read bounds `updated_before`. */
+const through = (s: number): string => `${ts(s).slice(0, -1)}999Z`;
 
 /** A merge request list that sorts by updated_at asc (then id), honours inclusive updated_after/updated_before, page and per_page. */
 function mrServer(fm: ReturnType<typeof fetchMock.createInstance>, rows: Mr[], beforeRequest: (n: number) => void = () => {}): void {
@@ -334,7 +336,15 @@ t.test('150 rows sharing one updated_at are read completely, each exactly once',
   const got = ids(pages);
   t.equal(got.length, 150);
   t.same(got, range(1, 150).map((r) => r.id));
-  t.same(seekQueries(fm), ['page=1 after=-', `page=1 after=${ts(0)}`, `page=2 after=${ts(0)}`]);
+  // The tie ends on a short page: it is re-read (to its last microsecond), and the scan looks once just after it.
+  t.same(seekQueries(fm), [
+    'page=1 after=-',
+    `page=1 after=${ts(0)}`,
+    `page=2 after=${ts(0)}`,
+    `page=1 after=${ts(0)} before=${through(0)}`,
+    `page=2 after=${ts(0)} before=${through(0)}`,
+    `page=1 after=${ts(0.001)}`,
+  ]);
   for (const p of pages) t.equal(p.cursor, ts(0));
 });
 
@@ -351,9 +361,11 @@ t.test('a tie of 150 rows followed by later rows steps through the tie, re-check
     'page=1 after=-',
     `page=1 after=${ts(0)}`,
     `page=2 after=${ts(0)}`,
-    `page=1 after=${ts(0)} before=${ts(0)}`,
-    `page=2 after=${ts(0)} before=${ts(0)}`,
-    `page=1 after=${ts(200)}`,
+    `page=1 after=${ts(0)} before=${through(0)}`,
+    `page=2 after=${ts(0)} before=${through(0)}`,
+    // Just after the tie, not from the rows that followed it on its last page (a shift may have moved one back).
+    `page=1 after=${ts(0.001)}`,
+    `page=1 after=${ts(250)}`,
   ]);
   t.same(pages[pages.length - 1]?.cursor, ts(270));
 });
@@ -373,6 +385,105 @@ t.test('a tie row edited while the tie is stepped does not make its neighbour di
   t.equal(got.filter((id) => id === 101).length, 1);
   t.equal(got.length, 161, 'only the edited MR 5 is read twice');
   t.same(pages[pages.length - 1]?.cursor, ts(500));
+});
+
+t.test('the first row after a page-aligned tie is not lost when a tie row is edited while the tie is stepped', async (t) => {
+  const { fm, client } = setup();
+  const rows: Mr[] = [];
+  for (let i = 1; i <= 10; i++) rows.push({ id: i, updated_at: ts(0) });
+  for (let i = 11; i <= 15; i++) rows.push({ id: i, updated_at: ts(i) });
+  // Just before page 2 of the tie, MR 1 is edited: MR 11, the first row after the tie, slides onto page 1.
+  mrServer(fm, rows, (n) => {
+    if (n === 3) (rows[0] as Mr).updated_at = ts(500);
+  });
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 10 }));
+  const got = ids(pages);
+  t.same([...new Set(got)].sort((a, b) => a - b), range(1, 15).map((r) => r.id), 'MR 11 is read');
+  t.equal(got.length, 16, 'only the edited MR 1 is read twice');
+  t.same(seekQueries(fm), [
+    'page=1 after=-',
+    `page=1 after=${ts(0)}`,
+    `page=2 after=${ts(0)}`,
+    `page=1 after=${ts(0)} before=${through(0)}`,
+    `page=1 after=${ts(0.001)}`,
+  ]);
+  t.same(pages[pages.length - 1]?.cursor, ts(500));
+});
+
+t.test('a stepped tie that ends on a short page of the tie is re-read: a row that slid back is not lost', async (t) => {
+  const { fm, client } = setup();
+  const rows: Mr[] = [];
+  for (let i = 1; i <= 15; i++) rows.push({ id: i, updated_at: ts(0) });
+  for (let i = 16; i <= 18; i++) rows.push({ id: i, updated_at: ts(i) });
+  // A range bounded at ts(20): MR 1 is edited past the bound just before page 2, so every tie row slides
+  // back one slot, MR 11 onto page 1, and page 2 holds only tie rows and the rows up to the bound.
+  mrServer(fm, rows, (n) => {
+    if (n === 2) (rows[0] as Mr).updated_at = ts(500);
+  });
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: ts(0), pageSize: 10, until: () => ts(20) }));
+  const got = ids(pages);
+  t.same([...new Set(got)].sort((a, b) => a - b), range(1, 18).map((r) => r.id), 'MR 11 is read');
+  t.equal(got.length, 18, 'each once');
+  t.same(seekQueries(fm), [
+    `page=1 after=${ts(0)} before=${ts(20)}`,
+    `page=2 after=${ts(0)} before=${ts(20)}`,
+    `page=1 after=${ts(0)} before=${through(0)}`,
+    `page=2 after=${ts(0)} before=${through(0)}`,
+    `page=1 after=${ts(0)} before=${through(0)}`,
+    `page=2 after=${ts(0)} before=${through(0)}`,
+    `page=1 after=${ts(0.001)} before=${ts(20)}`,
+  ]);
+});
+
+t.test('a stepped tie that ends on an empty page is re-read too', async (t) => {
+  const { fm, client } = setup();
+  const rows: Mr[] = [];
+  for (let i = 1; i <= 20; i++) rows.push({ id: i, updated_at: ts(0) });
+  // The server answers without X-Next-Page, so the end of the tie is found by an empty page 3.
+  fm.route(`begin:${API}/projects/1/merge_requests`, (call: CallLog) => {
+    const q = new URL(call.url).searchParams;
+    const page = Number(q.get('page') ?? 1);
+    if (q.get('updated_after') === ts(0.001)) return { status: 200, body: [] };
+    return { status: 200, body: rows.slice((page - 1) * 10, page * 10) };
+  });
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: ts(0), pageSize: 10 }));
+  t.same(ids(pages), range(1, 20).map((r) => r.id));
+  t.same(seekQueries(fm), [
+    `page=1 after=${ts(0)}`,
+    `page=2 after=${ts(0)}`,
+    `page=3 after=${ts(0)}`,
+    `page=1 after=${ts(0)} before=${through(0)}`,
+    `page=2 after=${ts(0)} before=${through(0)}`,
+    `page=3 after=${ts(0)} before=${through(0)}`,
+    `page=1 after=${ts(0.001)}`,
+  ]);
+});
+
+t.test('a tie is re-read to its last microsecond: GitLab stores microseconds and shows milliseconds', async (t) => {
+  const { fm, client } = setup();
+  // GitLab's view: each row's true updated_at in µs; its JSON shows milliseconds, truncated.
+  const T0us = T0 * 1000 + 402_123;
+  const rows = range(1, 150).map((r) => ({ id: r.id, us: T0us }));
+  for (let i = 151; i <= 160; i++) rows.push({ id: i, us: T0us + i * 1_000_000 });
+  const show = (us: number): string => new Date(Math.floor(us / 1000)).toISOString();
+  const parseUs = (iso: string): number => Math.floor(Date.parse(iso) / 1000) * 1_000_000 + Number((/\.(\d+)Z$/.exec(iso)?.[1] ?? '').padEnd(6, '0').slice(0, 6));
+  let n = 0;
+  fm.route(`begin:${API}/projects/1/merge_requests`, (call: CallLog) => {
+    n += 1;
+    // Just before page 2 of the tie, MR 5 is edited: MR 101 slides onto page 1.
+    if (n === 3) (rows[4] as { us: number }).us = T0us + 500_000_000;
+    const q = new URL(call.url).searchParams;
+    const after = q.get('updated_after');
+    const before = q.get('updated_before');
+    const per = Number(q.get('per_page'));
+    const page = Number(q.get('page') ?? 1);
+    const list = rows.filter((r) => (after === null || r.us >= parseUs(after)) && (before === null || r.us <= parseUs(before))).sort((a, b) => a.us - b.us || a.id - b.id);
+    const body = list.slice((page - 1) * per, page * per).map((r) => ({ id: r.id, updated_at: show(r.us) }));
+    return { status: 200, body, headers: { 'x-per-page': String(per), 'x-next-page': page * per < list.length ? String(page + 1) : '' } };
+  });
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 100 }));
+  const got = new Set(ids(pages));
+  t.same(range(1, 160).map((r) => r.id).filter((id) => !got.has(id)), [], 'MR 101 is read by the re-read of the tie');
 });
 
 t.test('seek paging stops at the page guard when a server ignores its filters', async (t) => {

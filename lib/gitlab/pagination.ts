@@ -7,7 +7,8 @@
  *   where GitLab answers that keyset is not available for the request, falls back to offset paging.
  * - seekPages: the timestamp seek for lists sorted by `updated_at` asc (see DESIGN.md): always page 1 with
  *   `updated_after=<cursor>`; cursor = max(updated_at) of the page; ids already emitted at the cursor are
- *   dropped; a page entirely at the cursor timestamp steps `page=2,3,…` until a later timestamp appears.
+ *   dropped; a page entirely at the cursor timestamp steps `page=2,3,…` until the tie ends, then re-reads
+ *   the tie and goes on just after it.
  * Every iterator stops with a GitLabResponseError after `maxPages` pages.
  */
 import { GitLabHttpError, GitLabResponseError } from '../errors.js';
@@ -193,9 +194,11 @@ function seekItemsOf<T extends SeekItem>(items: unknown[], path: string): Array<
  * The timestamp seek over a list sorted by updated_at ascending. Cannot skip rows updated during
  * the scan (they move past the cursor and are read later); a page entirely at one timestamp still
  * makes progress by stepping page numbers at that cursor. Stepping pages is offset paging, so a
- * row of the tie updated meanwhile shifts the rest back by one: once a stepped tie ends, the tie is
- * re-read (`updated_after = updated_before = T`) until a pass finds nothing new, before the cursor
- * moves past it.
+ * row of the tie updated meanwhile shifts the rest back by one, and a row may slide onto a page
+ * already read: a row of the tie, or the first rows after it. So once a stepped tie ends (a later
+ * row, a short page or an empty one), the tie is re-read (`updated_after = updated_before = T`)
+ * until a pass finds nothing new, and the scan goes on from just after T, page 1, reading the rows
+ * after the tie again rather than trusting the page that ended it.
  */
 export async function* seekPages<T extends SeekItem>(
   client: Client,
@@ -253,11 +256,18 @@ export async function* seekPages<T extends SeekItem>(
   };
 
   type Rows = Awaited<ReturnType<typeof fetchRows>>;
+  /**
+   * True once a tie at the cursor that was stepped through by page numbers has been re-checked: the
+   * scan then goes on just after it (`updated_after` = cursor + 1 ms, which GitLab's millisecond
+   * timestamps make the first later value), not from the rows that followed the tie on its last page.
+   */
+  let pastTie = false;
+  const after = (): string | undefined => (cursor === null ? undefined : pastTie ? new Date(cursorMs + 1).toISOString() : cursor);
   /** The next request, already sent (see `prefetch`); its failure surfaces when it is awaited. */
   let ahead: Promise<Rows> | null = null;
   const sendAhead = async (short: boolean): Promise<void> => {
     if (short || !opts.prefetch?.()) return;
-    ahead = fetchRows({ page, updated_after: cursor ?? undefined });
+    ahead = fetchRows({ page, updated_after: after() });
     // A caller that stops early never awaits it: that is not an unhandled rejection.
     ahead.catch(() => undefined);
     // Node writes a request to its socket on a later tick; without this turn of the event loop the
@@ -266,10 +276,12 @@ export async function* seekPages<T extends SeekItem>(
   };
 
   for (;;) {
-    const pending: Promise<Rows> = ahead ?? fetchRows({ page, updated_after: cursor ?? undefined });
+    const pending: Promise<Rows> = ahead ?? fetchRows({ page, updated_after: after() });
     ahead = null;
     const { rows, short } = await pending;
-    if (rows.length === 0) return;
+    // This page is a step (page=2, 3, …) through a tie at the cursor.
+    const stepped = page > 1 && cursor !== null;
+    if (rows.length === 0 && !stepped) return;
 
     let fresh: T[] = [];
     let maxMs = cursorMs;
@@ -278,18 +290,28 @@ export async function* seekPages<T extends SeekItem>(
       fresh.push(item);
       if (at > maxMs) maxMs = at;
     }
+    if (stepped && (maxMs > cursorMs || short)) {
+      // The scan leaves a tie it stepped through. Stepping is offset paging: a row of the tie edited
+      // meanwhile shifts every later row back by one, so a row may have slid onto a page already read,
+      // whether it is a row of the tie or the first row after it (or, in a bounded range, past the
+      // last page). So: the tie's rows on this page, then the tie re-read until a pass finds nothing
+      // new, then the scan goes on just after the tie. The later rows of this page come again then.
+      const tieRows = rows.filter((r) => r.at === cursorMs && !atCursor.has(r.item.id)).map((r) => r.item);
+      for (const r of tieRows) atCursor.add(r.id);
+      if (tieRows.length > 0) yield { items: tieRows, cursor: cursor as string, idsAtCursor: [...atCursor], final: false, remaining };
+      yield* recheckTie(cursor as string, cursorMs);
+      page = 1;
+      pastTie = true;
+      const limit = opts.until?.() ?? null;
+      if (limit !== null && Date.parse(limit) <= cursorMs) return;
+      continue;
+    }
     if (maxMs > cursorMs) {
-      if (page > 1 && cursor !== null) {
-        // A stepped tie at `cursor` just ended: keep the cursor until the tie is verified.
-        for (const r of rows) if (r.at === cursorMs) atCursor.add(r.item.id);
-        yield { items: fresh, cursor, idsAtCursor: [...atCursor], final: false, remaining };
-        yield* recheckTie(cursor, cursorMs);
-        fresh = [];
-      }
       cursorMs = maxMs;
       cursor = new Date(maxMs).toISOString();
       atCursor = new Set(rows.filter((r) => r.at === maxMs).map((r) => r.item.id));
       page = 1;
+      pastTie = false;
       // Taken before the next request goes out: its answer may arrive (and set `remaining`) before this page is handed on.
       const here: SeekPage<T> = { items: fresh, cursor, idsAtCursor: [...atCursor], final: short, remaining };
       await sendAhead(short);
@@ -306,11 +328,18 @@ export async function* seekPages<T extends SeekItem>(
     if (short) return;
   }
 
+  /**
+   * Re-reads the rows of a tie (`updated_after` = `updated_before` = its timestamp, to the last
+   * microsecond: GitLab stores microseconds and shows milliseconds), page by page, until a pass finds
+   * no row it had not seen. The tie only shrinks (an edited row leaves it for a later timestamp), so
+   * a pass during which no row leaves reads it whole, and the passes end.
+   */
   async function* recheckTie(tie: string, tieMs: number): AsyncGenerator<SeekPage<T>> {
-    for (let pass = 0; pass < 3; pass += 1) {
+    const through = `${new Date(tieMs).toISOString().slice(0, -1)}999Z`;
+    for (;;) {
       let found = 0;
       for (let p = 1; ; p += 1) {
-        const { rows, short } = await fetchRows({ page: p, updated_after: tie, updated_before: tie });
+        const { rows, short } = await fetchRows({ page: p, updated_after: tie, updated_before: through });
         const missed = rows.filter((r) => r.at === tieMs && !atCursor.has(r.item.id)).map((r) => r.item);
         for (const m of missed) atCursor.add(m.id);
         found += missed.length;
