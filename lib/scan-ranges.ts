@@ -7,7 +7,8 @@
  * Ranges are ordered and touch: range i reads `cursor <= updated_at <= until`, range i+1 starts at
  * range i's `until`. Both bounds are inclusive (GitLab's `updated_after`/`updated_before` are, and a
  * timestamp shown in milliseconds may hide microseconds), so a row exactly at a split point can be
- * read by both ranges: `claim` lets only the first reader emit it.
+ * read by both ranges: `claim` lets only the first reader emit it, and until that reader has written
+ * it (`commit`) no bookmark counts it as emitted.
  *
  * The bookmark is what a next run may resume from: the furthest point before which every row of
  * the project has been emitted — through every finished range and into the first unfinished one,
@@ -40,6 +41,8 @@ export class ProjectScan {
   readonly #start: { cursor: string | null; seen: readonly number[] };
   /** Split points (ms) and the ids already emitted exactly at each. */
   readonly #boundaries = new Map<number, Set<number>>();
+  /** Rows at split points claimed by a range whose page is not written yet. */
+  readonly #unwritten = new Set<number>();
 
   constructor(cursor: string | null, seen: readonly number[]) {
     this.#start = { cursor, seen };
@@ -102,13 +105,23 @@ export class ProjectScan {
     return later;
   }
 
-  /** Whether the row may be emitted: false only for a row at a split point that the range on its other side emitted already. */
+  /**
+   * Whether the row may be emitted: false only for a row at a split point that the range on its
+   * other side claimed already. A claimed row counts as emitted for bookmarks only once `commit`ed:
+   * the range on the other side drops it but may well finish (and print a STATE) first.
+   */
   claim(id: number, updatedAtMs: number): boolean {
     const seen = this.#boundaries.get(updatedAtMs);
     if (seen === undefined) return true;
     if (seen.has(id)) return false;
     seen.add(id);
+    this.#unwritten.add(id);
     return true;
+  }
+
+  /** The claimed rows of a page are written: bookmarks may count them from now on. */
+  commit(ids: Iterable<number>): void {
+    for (const id of ids) this.#unwritten.delete(id);
   }
 
   /** True when some row may sit on a split point (claim needs to be asked). */
@@ -126,6 +139,8 @@ export class ProjectScan {
       else if (b === a && r.seen.length > 0) best = { cursor: best.cursor, seen: [...new Set([...best.seen, ...r.seen])] };
       if (!r.done) break;
     }
-    return best.cursor === null ? null : { cursor: best.cursor, ids: best.seen };
+    if (best.cursor === null) return null;
+    const ids = this.#unwritten.size === 0 ? best.seen : best.seen.filter((id) => !this.#unwritten.has(id));
+    return { cursor: best.cursor, ids };
   }
 }

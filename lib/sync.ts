@@ -248,8 +248,12 @@ interface RangeJob {
   project: ProjectRef;
   scan: ProjectScan;
   range: ScanRange;
-  /** The cursor the run started this project at (a budget stop needs progress past it). */
-  startCursor: string | null;
+  /**
+   * Where this project's bookmark stood when the run started: the later of the stored bookmark and
+   * the start cursor. A budget stop needs progress past it, or the next run starts where this one did
+   * (lookback_minutes starts the scan before the bookmark, and a bookmark never moves back).
+   */
+  progressFrom: string | null;
 }
 
 type Job = { project: ProjectRef } | RangeJob;
@@ -369,7 +373,7 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
       // Rows already emitted at the bookmark are skipped only when the scan starts exactly there.
       const seen = startCursor !== null && startCursor === bookmark ? getBookmarkIds(run.state, cursorStream, project.id) : [];
       const scan = new ProjectScan(startCursor, seen);
-      const first: RangeJob = { project, scan, range: scan.ranges[0] as ScanRange, startCursor };
+      const first: RangeJob = { project, scan, range: scan.ranges[0] as ScanRange, progressFrom: later(bookmark, startCursor) };
       if (!(await readRange(run, client, ctx, first, 1))) return;
       if (rowsLeft(first) >= LARGE_PROJECT_ROWS) await readRange(run, client, ctx, first, Number.POSITIVE_INFINITY);
       else setAside.push(first);
@@ -390,7 +394,7 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
  */
 async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: RangeJob, maxPages: number): Promise<boolean> {
   const { config } = run.opts;
-  const { project, scan, range, startCursor } = job;
+  const { project, scan, range, progressFrom } = job;
   const { cursorStream } = ctx;
   const emitMrs = cursorStream === 'merge_requests';
   const writeUser = (u: Record<string, unknown>): Promise<void> => run.record('users', u);
@@ -413,14 +417,19 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
     })) {
       const split = scan.hasBoundaries;
       const records: MergeRequestRecord[] = [];
+      const claimed: number[] = [];
       for (const raw of page.items) {
         // A row exactly at a split point is read by the ranges on both sides: emit it once.
-        if (split && !scan.claim(raw.id, Date.parse(raw.updated_at))) continue;
+        if (split) {
+          if (!scan.claim(raw.id, Date.parse(raw.updated_at))) continue;
+          claimed.push(raw.id);
+        }
         const { record, users } = mapMergeRequest(raw);
         if (emitMrs) records.push(record);
         run.users?.add(users);
       }
       await run.records('merge_requests', records);
+      scan.commit(claimed);
       // Full batches are looked up in the background; this waits only when far behind.
       if (run.users) await run.users.flushSoon(writeUser);
       scan.advance(range, page.cursor, page.idsAtCursor, page.remaining);
@@ -429,8 +438,8 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
       await run.checkpoint();
       ctx.changed();
       if (run.halted) return false;
-      // Out of budget: stop here if this project has moved past where it started (so the next run progresses).
-      const moved = page.cursor !== null && (startCursor === null || Date.parse(page.cursor) > Date.parse(startCursor));
+      // Out of budget: stop here if this project's bookmark has moved past where it stood (so the next run progresses).
+      const moved = page.cursor !== null && (progressFrom === null || Date.parse(page.cursor) > Date.parse(progressFrom));
       if (!run.budgetLeft && moved) return false;
       pages += 1;
       if (pages >= maxPages && !page.final) return true;

@@ -120,3 +120,21 @@ t.test('finish says once, to the range that completes it, that the whole scan is
   t.equal(scan.finish(b), false, 'finishing it again (after its final page, then at the loop end) says nothing new');
   t.equal(scan.finish(a!), false);
 });
+
+t.test('a row at a split point claimed by the later range counts for the bookmark only once that range has written it', async (t) => {
+  const scan = new ProjectScan('2024-01-01T00:00:00.000Z', []);
+  const [first] = scan.ranges;
+  scan.advance(first!, '2024-01-02T00:00:00.000Z', [1], 100);
+  const later = scan.split(first!, at('2024-01-03T00:00:00.000Z'));
+  t.ok(later);
+  const point = first!.until as string;
+  // The later range claims row 9 at the split point, and waits for the output before writing it.
+  t.ok(scan.claim(9, at(point)));
+  // The earlier range reads row 9 too (not claimable), reaches the split point and finishes.
+  t.notOk(scan.claim(9, at(point)));
+  scan.advance(first!, point, [9], 0);
+  scan.finish(first!);
+  t.same(scan.bookmark(), { cursor: point, ids: [] }, 'a STATE taken now resumes at the point and reads row 9 again');
+  scan.commit([9]);
+  t.same(scan.bookmark(), { cursor: point, ids: [9] }, 'once written, row 9 is not read again');
+});

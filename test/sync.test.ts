@@ -449,3 +449,79 @@ t.test('with max_records_per_sync a scan is never split, so that every chunk mov
   t.equal(res.error, null);
   t.notOk(gl.calls.some((c) => c.includes('updated_before=')), 'no bounded range');
 });
+
+t.test('a merge request after a tie is not lost when a tie row is edited while the tie is stepped (this run or the next)', async (t) => {
+  const T = '2024-01-01T00:00:00.000Z';
+  const mrs: FakeMr[] = [];
+  for (let i = 1; i <= 10; i += 1) mrs.push(mr(i, 1, T)); // a bulk edit: exactly one page of 10
+  for (let i = 11; i <= 15; i += 1) mrs.push(mr(i, 1, new Date(Date.parse(T) + (i - 10) * 1000).toISOString()));
+  const gl = fakeGitLab({ projects: [project(1, 'p')], mrs, users: [user(1)] });
+  // The third merge request page is the page=2 step at the tie: MR 1 (already emitted) is edited just before it.
+  gl.onMrRequest = (n) => {
+    if (n === 3) (mrs[0] as FakeMr).updated_at = '2024-05-31T00:00:00.000Z';
+  };
+  const config = testConfig({ pageSize: 10, syncUsersTable: false, syncProjectsTable: false });
+  const first = await runOnce({ gitlab: gl, config });
+  t.equal(first.error, null);
+  gl.onMrRequest = undefined;
+  const second = await runOnce({ gitlab: gl, config, state: first.lastState, clock: first.clock });
+  t.equal(second.error, null);
+  const got = new Set([...recordIds(first.messages, 'merge_requests'), ...recordIds(second.messages, 'merge_requests')]);
+  t.same([...got].sort((a, b) => a - b), mrs.map((m) => m.id).sort((a, b) => a - b), 'every merge request, MR 11 included');
+  t.ok(recordIds(first.messages, 'merge_requests').includes(11), 'MR 11 already in the first run');
+});
+
+t.test('a split scan: a tie row edited past the split point while the tie is stepped does not lose its neighbour', async (t) => {
+  const T = '2024-02-01T00:00:00.000Z';
+  const mrs: FakeMr[] = [];
+  for (let i = 1; i <= 60; i += 1) mrs.push(mr(i, 1, new Date(Date.UTC(2024, 0, 1) + i).toISOString()));
+  for (let i = 101; i <= 120; i += 1) mrs.push(mr(i, 1, T)); // a bulk edit of two pages
+  for (let i = 201; i <= 300; i += 1) mrs.push(mr(i, 1, new Date(Date.UTC(2024, 3, 1) + i * 60_000).toISOString()));
+  const gl = fakeGitLab({ projects: [project(1, 'p')], mrs, users: [user(1)] });
+  const inner = gl.fetch;
+  let edited = false;
+  gl.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+    const q = new URL(input instanceof Request ? input.url : String(input)).searchParams;
+    if (!edited && q.get('updated_after') === T && q.get('page') === '2' && q.get('updated_before')?.startsWith(T.slice(0, -1)) !== true) {
+      // MR 101 (already emitted) is edited just before the page=2 step of the tie.
+      edited = true;
+      (mrs.find((m) => m.id === 101) as FakeMr).updated_at = '2024-05-31T00:00:00.000Z';
+    }
+    return inner(input, init);
+  }) as typeof fetch;
+  const config = testConfig({ pageSize: 10, concurrency: 2, syncUsersTable: false, syncProjectsTable: false });
+  const first = await runOnce({ gitlab: gl, config });
+  t.equal(first.error, null);
+  t.ok(edited, 'the tie was stepped');
+  t.ok(first.logs.some((l) => /Splitting/.test(l)), 'the scan was split');
+  const second = await runOnce({ gitlab: gl, config, state: first.lastState, clock: first.clock });
+  const got = new Set([...recordIds(first.messages, 'merge_requests'), ...recordIds(second.messages, 'merge_requests')]);
+  t.same(mrs.map((m) => m.id).filter((id) => !got.has(id)), [], 'no merge request missing after this run and the next');
+});
+
+t.test('lookback_minutes with a small max_records_per_sync still moves the bookmark run by run', async (t) => {
+  const mrs: FakeMr[] = [];
+  for (let i = 1; i <= 100; i += 1) mrs.push(mr(i, 1, new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString()));
+  const gl = fakeGitLab({ projects: [project(1, 'p')], mrs, users: [user(1)] });
+  const base = { pageSize: 10, syncUsersTable: false, syncProjectsTable: false };
+  const first = await runOnce({ gitlab: gl, config: testConfig(base) });
+  t.equal(recordIds(first.messages, 'merge_requests').length, 100);
+  // A new merge request after the bookmark; the lookback window (2 h) holds all 100 older ones, the budget 20.
+  mrs.push(mr(101, 1, '2024-03-01T00:00:00.000Z'));
+  const config = testConfig({ ...base, lookbackMinutes: 120, maxRecordsPerSync: 20 });
+  let state: unknown = first.lastState;
+  let clock = first.clock;
+  const stops: string[] = [];
+  let seen101 = false;
+  for (let run = 0; run < 15 && !seen101; run += 1) {
+    clock.advance(60_000);
+    const res = await runOnce({ gitlab: gl, config, state, clock });
+    t.equal(res.error, null);
+    clock = res.clock;
+    seen101 = recordIds(res.messages, 'merge_requests').includes(101);
+    state = res.lastState;
+    stops.push(String(res.summary?.stoppedBy));
+  }
+  t.ok(seen101, `MR 101 emitted (runs stopped by: ${stops.join(', ')})`);
+  t.ok(stops.length <= 7, 'within the runs that 101 rows over a budget of 20 need');
+});
