@@ -3,8 +3,10 @@ import fetchMock from 'fetch-mock';
 import { fakeClock } from '../lib/clock.js';
 import { GitLabClient } from '../lib/gitlab/client.js';
 import { memoryLogger } from '../lib/log.js';
+import { validateRecord } from '../lib/singer/schema-contract.js';
+import { plainSchema } from '../lib/singer/schema-helpers.js';
 import { UserCollector, type UserEnrichment } from '../lib/streams/users.js';
-import type { UserRecord } from '../lib/streams/users-schema.js';
+import { userSchema, type UserRecord } from '../lib/streams/users-schema.js';
 import { BASE, TOKEN, user } from './helpers/fake-gitlab.js';
 
 const API = `${BASE}/api/v4`;
@@ -66,6 +68,81 @@ t.test('pending ids from an earlier run are emitted from their profile; vanished
   await collector.flush(write, { all: true });
   t.same(out.map((u) => [u.id, u.username]), [[7, 'user7']]);
   t.ok(logger.lines.some((l) => l.includes('User 9')));
+});
+
+t.test('none mode: ids pending from an earlier run are emitted with the fields of a merge request naming them; the others stay pending, never a row of nulls', async (t) => {
+  const { fm, collector, out, write } = setup('none');
+  collector.restore([7, 9]);
+  collector.add(Array.from({ length: 100 }, (_, i) => user(i + 101)));
+  await collector.flush(write, { all: false });
+  t.same(out.map((u) => u.id), Array.from({ length: 100 }, (_, i) => i + 101), 'a full batch goes out; the restored ids wait');
+  t.same(collector.pendingIds(), [7, 9], 'still pending, so a STATE taken now keeps them');
+  collector.add([user(9)]);
+  await collector.flush(write, { all: true });
+  t.same(out.slice(100).map((u) => [u.id, u.username]), [[9, 'user9']]);
+  t.same(validateRecord(plainSchema(userSchema), out[100]), [], 'a valid users record');
+  t.same(collector.pendingIds(), [7], 'user 7 stays pending for a later run (the last STATE lists it)');
+  t.equal(fm.callHistory.calls().length, 0);
+});
+
+t.test('GraphQL unavailable (403): ids pending from an earlier run are not dropped as vanished', async (t) => {
+  const { fm, collector, out, write } = setup('graphql');
+  fm.post(`${BASE}/api/graphql`, { status: 403, body: { message: '403 Forbidden' } });
+  collector.restore([7, 9]);
+  collector.add(Array.from({ length: 100 }, (_, i) => user(i + 101)));
+  await collector.flush(write, { all: false });
+  t.same(out.map((u) => u.id), Array.from({ length: 98 }, (_, i) => i + 101), 'the failed batch goes out with embedded fields; the restored ids wait');
+  t.same(collector.pendingIds(), [7, 9, 199, 200]);
+  collector.add([user(9)]);
+  await collector.flush(write, { all: true });
+  t.same(
+    out.slice(98).map((u) => [u.id, u.username]),
+    [
+      [9, 'user9'],
+      [199, 'user199'],
+      [200, 'user200'],
+    ],
+  );
+  t.same(collector.pendingIds(), [7], 'still pending');
+  t.equal(fm.callHistory.calls().length, 1, 'no GraphQL call after the fallback');
+});
+
+t.test('a restored id that a merge request names during its lookup is emitted from that merge request, even if the lookup does not find it', async (t) => {
+  const { fm, collector, out, write } = setup('graphql');
+  fm.post(`${BASE}/api/graphql`, () => {
+    // A project worker reads a merge request naming user 9 while GitLab answers.
+    collector.add([user(9)]);
+    return { data: { users: { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } } } };
+  });
+  collector.restore([7, 9]);
+  await collector.flush(write, { all: true });
+  t.same(out.map((u) => [u.id, u.username]), [[9, 'user9']], 'user 7 is gone; user 9 is not lost');
+  t.equal(collector.pendingCount, 0);
+});
+
+t.test('a GraphQL lookup that fails on a later page answers for nobody: restored ids it did not return stay pending', async (t) => {
+  const { fm, collector, out, write } = setup('graphql');
+  let n = 0;
+  fm.post(`${BASE}/api/graphql`, () => {
+    n += 1;
+    if (n > 1) return { status: 405, body: { message: '405 Method Not Allowed' } };
+    const node = { id: 'gid://gitlab/User/7', username: 'user7', name: 'User 7', state: 'active', publicEmail: null, createdAt: null, avatarUrl: null, webUrl: null, bot: false, location: null, jobTitle: null, organization: null };
+    return { data: { users: { nodes: [node], pageInfo: { hasNextPage: true, endCursor: 'c1' } } } };
+  });
+  collector.restore([7, 9]);
+  await collector.flush(write, { all: true });
+  t.same(out.map((u) => [u.id, u.username]), [[7, 'user7']]);
+  t.same(collector.pendingIds(), [9]);
+});
+
+t.test('per_user mode drops a restored id only on a 404', async (t) => {
+  const { fm, collector, out, write } = setup('per_user');
+  fm.get(`${API}/users/7`, { status: 404, body: { message: '404 User Not Found' } });
+  fm.get(`${API}/users/9`, { message: 'not a user' });
+  collector.restore([7, 9]);
+  await collector.flush(write, { all: true });
+  t.same(out, [], 'user 7 is gone; nothing is known of user 9 yet');
+  t.same(collector.pendingIds(), [9], 'user 9 (an answer that is not a user) stays pending');
 });
 
 t.test('a GitLab without GraphQL users: one warning, then embedded fields only, no more GraphQL calls', async (t) => {

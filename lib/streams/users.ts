@@ -7,7 +7,11 @@
  * - `per_user`: `GET /users/:id` per user (slow; GitLab allows 300 per 10 minutes);
  * - `none`: the embedded fields only, no request.
  * Users waiting for enrichment are listed in the state (`users_pending`) so that a run stopped
- * between a merge request page and the users batch still emits them on the next run.
+ * between a merge request page and the users batch still emits them on the next run. Such an id
+ * is dropped as gone only when a lookup that could answer for it ran and did not find it; when
+ * none could (`none`, or GraphQL unavailable), it stays pending until a merge request names the
+ * user again (its embedded fields are emitted then) or a lookup can answer: never emitted as a
+ * row of nulls that would blank one an earlier run loaded.
  */
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -54,6 +58,15 @@ const GraphQlUsers = Type.Object({
 const checkGraphQl = Compile(GraphQlUsers);
 const RestUser = Type.Object({ id: Type.Integer() });
 const checkRestUser = Compile(RestUser);
+
+/** What a batch lookup found: profiles by id, and the ids it answered for (found or not). */
+interface Lookup {
+  profiles: Map<number, Record<string, unknown>>;
+  /** An id here without a profile is a user GitLab says does not exist; an id not here is unknown. */
+  answered: ReadonlySet<number>;
+}
+
+const NO_LOOKUP: Lookup = { profiles: new Map(), answered: new Set() };
 
 function gidToId(gid: string): number | null {
   const m = /\/User\/(\d+)$/.exec(gid);
@@ -157,14 +170,28 @@ export class UserCollector {
   }
 
   private async flushNow(write: (record: UserRecord) => Promise<void>, opts: { all: boolean }): Promise<void> {
-    while (this.pending.size >= USER_BATCH_SIZE || (opts.all && this.pending.size > 0)) {
-      const batch = [...this.pending.entries()].slice(0, USER_BATCH_SIZE);
-      const profiles = await this.enrich(batch.map(([id]) => id));
-      for (const [id, embedded] of batch) {
-        const profile = profiles.get(id);
+    // Ids restored from the state that nothing could tell about yet: they stay pending (see below).
+    const unknown = new Set<number>();
+    for (;;) {
+      // Without lookups (`none`, or after the GraphQL fallback) a restored id waits for a merge request naming it.
+      const ready = [...this.pending.entries()].filter(([id, embedded]) => !unknown.has(id) && !(embedded === null && this.mode === 'none'));
+      if (ready.length === 0 || (ready.length < USER_BATCH_SIZE && !opts.all)) return;
+      const batch = ready.slice(0, USER_BATCH_SIZE);
+      const lookup = await this.enrich(batch.map(([id]) => id));
+      for (const [id] of batch) {
+        // Read again: a merge request read during the lookup may have brought the embedded fields.
+        const embedded = this.pending.get(id) ?? null;
+        const profile = lookup.profiles.get(id);
         if (embedded === null && profile === undefined) {
-          this.pending.delete(id);
-          this.opts.logger.debug(`User ${id} from the previous run's pending list no longer exists; not emitted.`);
+          if (lookup.answered.has(id)) {
+            this.pending.delete(id);
+            this.opts.logger.debug(`User ${id} from the previous run's pending list no longer exists; not emitted.`);
+            continue;
+          }
+          // No lookup could answer and no merge request of this run named the user: it stays pending
+          // (listed in every STATE) for a later run. Not emitted with its id alone: a target that
+          // replaces whole rows would blank the fields of a row an earlier run loaded.
+          unknown.add(id);
           continue;
         }
         const base: EmbeddedUser = embedded ?? {
@@ -185,10 +212,10 @@ export class UserCollector {
     }
   }
 
-  private async enrich(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+  private async enrich(ids: number[]): Promise<Lookup> {
     switch (this.mode) {
       case 'none':
-        return new Map();
+        return NO_LOOKUP;
       case 'graphql':
         return this.enrichGraphQl(ids);
       case 'admin':
@@ -198,7 +225,8 @@ export class UserCollector {
     }
   }
 
-  private async enrichGraphQl(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+  /** `users(ids:)` answers for every id asked once all its pages are read; a fallback answers for none. */
+  private async enrichGraphQl(ids: number[]): Promise<Lookup> {
     const out = new Map<number, Record<string, unknown>>();
     let after: string | null = null;
     try {
@@ -236,14 +264,15 @@ export class UserCollector {
       if (err instanceof GitLabResponseError || (err instanceof GitLabHttpError && [400, 403, 404, 405].includes(err.status))) {
         this.opts.logger.warn(`GraphQL user lookup failed (${err.message}); users are emitted with the fields embedded in merge requests only. Set user_enrichment to "admin" with an admin token, or "none" to silence this.`);
         this.mode = 'none';
-        return out;
+        return { profiles: out, answered: new Set() };
       }
       throw err;
     }
-    return out;
+    return { profiles: out, answered: new Set(ids) };
   }
 
-  private async enrichAdmin(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+  /** The admin listing holds every user, so it answers for every id. */
+  private async enrichAdmin(ids: number[]): Promise<Lookup> {
     if (this.adminDirectory === null) {
       const dir = new Map<number, Record<string, unknown>>();
       for await (const page of keysetPages(this.opts.client, '/users', { order_by: 'id', sort: 'asc', per_page: USER_BATCH_SIZE })) {
@@ -259,21 +288,29 @@ export class UserCollector {
       const p = this.adminDirectory.get(id);
       if (p) out.set(id, p);
     }
-    return out;
+    return { profiles: out, answered: new Set(ids) };
   }
 
-  private async enrichPerUser(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+  /** Answers for the ids that came back as a user or as a 404. */
+  private async enrichPerUser(ids: number[]): Promise<Lookup> {
     const out = new Map<number, Record<string, unknown>>();
+    const answered = new Set<number>();
     for (const id of ids) {
       this.requests += 1;
       try {
         const res = await this.opts.client.get(`/users/${id}`);
-        if (checkRestUser.Check(res.body)) out.set(id, res.body as Record<string, unknown>);
+        if (checkRestUser.Check(res.body)) {
+          out.set(id, res.body as Record<string, unknown>);
+          answered.add(id);
+        }
       } catch (err) {
-        if (err instanceof GitLabHttpError && err.status === 404) continue;
+        if (err instanceof GitLabHttpError && err.status === 404) {
+          answered.add(id);
+          continue;
+        }
         throw err;
       }
     }
-    return out;
+    return { profiles: out, answered };
   }
 }
