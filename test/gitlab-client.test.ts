@@ -427,6 +427,45 @@ t.test('a truncated JSON body is retried like a 5xx and can recover', async (t) 
   t.equal(calls(fm).length, 2);
 });
 
+t.test("GitLab's clock is read from successful answers only: a proxy's 502 with a fast Date is ignored", async (t) => {
+  const { fm, client } = setup();
+  const gitlabNow = new Date(START).toUTCString();
+  const fastProxy = new Date(START + 10 * 60_000).toUTCString();
+  fm.route(
+    'begin:https://gitlab.example.com/api/v4/projects',
+    sequence([
+      { status: 502, body: '<html><title>502 Bad Gateway</title></html>', headers: { 'content-type': 'text/html', date: fastProxy } },
+      { status: 200, body: [{ id: 1 }], headers: { date: gitlabNow } },
+    ]),
+  );
+  t.equal(client.serverTimeMs, null, 'unknown before any answer');
+  await client.get('/projects');
+  t.equal(calls(fm).length, 2);
+  t.equal(client.serverTimeMs, START, "the 200's Date, not the 502's");
+});
+
+t.test("GitLab's clock ignores a 2xx whose body is not JSON and follows the latest answer, not the highest Date", async (t) => {
+  const { fm, client } = setup();
+  const at = (s: number) => new Date(START + s * 1000).toUTCString();
+  fm.route(
+    'begin:https://gitlab.example.com/api/v4/projects',
+    sequence([
+      { status: 200, body: '<html><title>Sign in</title></html>', headers: { 'content-type': 'text/html', date: at(600) } },
+      { status: 200, body: [], headers: { date: at(300) } },
+      { status: 200, body: [], headers: { date: at(5) } },
+      { status: 200, body: [] },
+      { status: 200, body: [], headers: { date: at(7) } },
+    ]),
+  );
+  const seen: Array<number | null> = [];
+  for (let i = 0; i < 4; i++) {
+    await client.get('/projects');
+    seen.push(client.serverTimeMs);
+  }
+  t.equal(calls(fm).length, 5, 'the sign-in page was asked again');
+  t.same(seen, [START + 300_000, START + 5000, START + 5000, START + 7000], 'a later answer with an earlier Date wins; an answer without Date changes nothing');
+});
+
 t.test('counts requests, retries, 429s, bytes and time per endpoint and logs each request at debug', async (t) => {
   const { fm, client, clock, logger } = setup();
   const body = JSON.stringify([{ id: 1 }]);

@@ -115,12 +115,22 @@ export class GitLabClient {
   }
 
   /**
-   * GitLab's clock by the `Date` header of the latest answer (second precision, so at most a
-   * second behind), or null when no answer carried one. A timestamp at or before it is one that
-   * GitLab has already reached: anything updated from now on gets a later updated_at.
+   * GitLab's clock by the `Date` header of the latest successful answer (2xx, body read as JSON;
+   * second precision, so at most a second behind), or null when none carried one. A timestamp at
+   * or before it is one that GitLab has already reached: anything updated from now on gets a
+   * later updated_at. Only such answers count because error pages (a 502 or 503 from a proxy or
+   * load balancer, an HTML login page) may come from a machine whose clock is not GitLab's. The
+   * latest value is kept, not the highest ever seen: one answer stamped ahead of GitLab (a fast
+   * node behind the load balancer) would otherwise stay the horizon for the whole run, and a
+   * split point or bookmark after GitLab's real time skips the rows GitLab stamps in between.
    */
   get serverTimeMs(): number | null {
     return this.#serverTimeMs;
+  }
+
+  #observeServerDate(headers: Headers): void {
+    const date = Date.parse(headers.get('date') ?? '');
+    if (Number.isFinite(date)) this.#serverTimeMs = date;
   }
 
   /** GET a path relative to the API root (`/projects/42/merge_requests`), JSON body parsed. */
@@ -242,8 +252,6 @@ export class GitLabClient {
       const { response, text } = ex;
       const status = response.status;
       this.pacer.observe(response.headers);
-      const date = Date.parse(response.headers.get('date') ?? '');
-      if (Number.isFinite(date) && (this.#serverTimeMs === null || date > this.#serverTimeMs)) this.#serverTimeMs = date;
       this.metrics.recordResponse(endpoint, status, ex.bytes, ex.ms);
       this.#opts.logger.debug(`${method} ${endpoint} ${status} ${ex.ms}ms`);
 
@@ -255,7 +263,10 @@ export class GitLabClient {
 
       if (status >= 200 && status < 300) {
         const parsed = this.#parseBody(status, text);
-        if (parsed.ok) return { status, headers: response.headers, body: parsed.value, url: current.toString() };
+        if (parsed.ok) {
+          this.#observeServerDate(response.headers);
+          return { status, headers: response.headers, body: parsed.value, url: current.toString() };
+        }
         if (badBodies < BAD_BODY_RETRIES && retries < maxRetries) {
           const wait = backoffMs(retries, this.#random);
           this.#opts.logger.warn(`${method} ${endpoint} ${status} answered with a body that is not JSON; retry in ${wait}ms`);
