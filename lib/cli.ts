@@ -255,30 +255,35 @@ export function formatProjectTable(
   return [...section(`Would sync ${plural(selected.length)}`, selected), '', ...section(`Left out ${plural(excluded.length)}`, excluded), ''].join('\n');
 }
 
-/** The one place an error becomes text: `tap-gitlab: <message>`, more at debug. */
+/**
+ * The one place an error becomes text: `tap-gitlab: <message>`, more at debug. Every piece is
+ * redacted before it is reshaped (collapsed to one line), so that a token holding a line break
+ * still matches the secret it is; `redact` also knows the token's collapsed forms and pieces.
+ */
 async function reportError(err: unknown, stderr: NodeJS.WritableStream, level: LogLevel, secrets: readonly string[]): Promise<void> {
   const debug = level === 'debug';
+  const clean = (text: string): string => redact(text, secrets);
   const lines: string[] = [];
   if (err instanceof TapError) {
-    lines.push(`tap-gitlab: ${err.message}`);
+    lines.push(`tap-gitlab: ${clean(err.message)}`);
     if (debug) {
       lines.push(`  code: ${err.code}`);
-      if (err.details) lines.push(...err.details.split('\n').map((l) => `  ${l}`));
+      if (err.details) lines.push(...clean(err.details).split('\n').map((l) => `  ${l}`));
     }
   } else {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = clean(err instanceof Error ? err.message : String(err));
     lines.push(`tap-gitlab: unexpected error: ${oneLine(message)}${debug ? '' : ' (run with --log-level debug for details)'}`);
   }
   if (debug) {
-    if (err instanceof Error && !(err instanceof TapError) && err.stack) lines.push(err.stack);
+    if (err instanceof Error && !(err instanceof TapError) && err.stack) lines.push(clean(err.stack));
     let cause: unknown = err instanceof Error ? err.cause : undefined;
     for (let depth = 0; cause !== undefined && depth < 5; depth++) {
-      lines.push(`  caused by: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
-      if (cause instanceof Error && cause.stack && !(cause instanceof TapError)) lines.push(cause.stack);
+      lines.push(`  caused by: ${clean(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause))}`);
+      if (cause instanceof Error && cause.stack && !(cause instanceof TapError)) lines.push(clean(cause.stack));
       cause = cause instanceof Error ? cause.cause : undefined;
     }
   }
-  await write(stderr, `${redact(lines.join('\n'), secrets)}\n`);
+  await write(stderr, `${clean(lines.join('\n'))}\n`);
 }
 
 const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').trim().replace(/[.:]$/, '');

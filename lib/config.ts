@@ -7,7 +7,7 @@
  */
 import { Type, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { ConfigError } from './errors.js';
+import { ConfigError, redact } from './errors.js';
 import { VERSION } from './version.js';
 
 /** The normalised config (see notes/contracts.md). */
@@ -267,12 +267,28 @@ function toBaseUrl(v: string): Coerced<{ baseUrl: string; plainHttpRemote: boole
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return bad(`${expected} (the scheme "${url.protocol.replace(':', '')}" is not supported)`);
   if (url.username !== '' || url.password !== '') return bad(`${expected} without a user name or password in it (put the token in gitlab_token)`);
-  if (url.search !== '' || url.hash !== '') return bad(`${expected} without a query or fragment`);
+  if (url.search !== '' || url.hash !== '') return bad(`${expected} without a query or fragment (put the token in gitlab_token, not in the URL)`);
   const path = url.pathname.replace(/\/+$/, '').replace(/\/api\/v4$/, '');
   return ok({ baseUrl: `${url.origin}${path}`, plainHttpRemote: url.protocol === 'http:' && !LOOPBACK.test(url.hostname) });
 }
 
-/** How a value reads in a problem sentence. Secrets show only their type. */
+/** GitLab token prefixes (personal, OAuth, deploy, runner, CI job, trigger, feed, ... tokens). */
+const GITLAB_TOKEN = /\bgl(?:pat|oas|dt|rt|rtr|cbt|ptt|ft|imt|agent|soat|ffct|tst|wt)-[A-Za-z0-9_.-]+/gi;
+
+/**
+ * A config value as it may be quoted: the user info of anything URL-like (whatever precedes an
+ * `@` back to the previous slash, backslash or space, with or without a scheme), everything from
+ * a `?` or `#` on (query parameters carry tokens) become `***`, as in
+ * `https://***@gitlab.example.com/?***`; anything shaped like a GitLab token becomes `[REDACTED]`.
+ */
+export function maskCredentials(text: string): string {
+  return text
+    .replace(/(^|[/\\\s])[^/?#\\\s]*@/g, '$1***@')
+    .replace(/([?#])[\s\S]*$/, '$1***')
+    .replace(GITLAB_TOKEN, '[REDACTED]');
+}
+
+/** How a value reads in a problem sentence. Secrets show only their type; credentials in others are masked. */
 export function describeValue(v: unknown, secret: boolean): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
@@ -280,7 +296,8 @@ export function describeValue(v: unknown, secret: boolean): string {
     case 'string': {
       if (secret) return v.trim() === '' ? 'an empty string' : 'a string';
       if (v.trim() === '') return 'an empty string';
-      const shown = v.length > 60 ? `${v.slice(0, 57)}...` : v;
+      const masked = maskCredentials(v);
+      const shown = masked.length > 60 ? `${masked.slice(0, 57)}...` : masked;
       return `the string ${JSON.stringify(shown)}`;
     }
     case 'number': return secret ? 'a number' : `the number ${v}`;
@@ -385,8 +402,12 @@ export function checkConfig(raw: unknown, env?: Record<string, string | undefine
       case 'string': {
         const text = String(value).trim();
         if (s.secret) {
+          const wrong = text === '' ? null : tokenProblem(text);
           if (text === '') problems.push(`${key} is empty; set it to a GitLab access token with the read_api scope.`);
-          else coerced.set(s.name, text);
+          else if (wrong !== null) {
+            failed.add(s.name);
+            problems.push(`${key} ${wrong}`);
+          } else coerced.set(s.name, text);
         } else if (s.enum) {
           const lower = text.toLowerCase();
           if (s.enum.includes(lower)) coerced.set(s.name, lower); else fail(`one of ${s.enum.map((e) => `"${e}"`).join(', ')}`);
@@ -420,7 +441,9 @@ export function checkConfig(raw: unknown, env?: Record<string, string | undefine
   if (tables.every((n) => get<boolean>(n) === false)) {
     problems.push('sync_projects_table, sync_merge_requests_table and sync_users_table are all false, so no stream would be synced; set at least one of them to true.');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  // Belt and braces: whatever a sentence quotes, it never holds a secret's value (or a piece of it).
+  const secrets = Object.entries(merged).flatMap(([key, value]) => (findSetting(key)?.secret && typeof value === 'string' ? [value] : []));
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => redact(p, secrets)));
 
   if (plainHttpRemote) {
     warnings.push(`gitlab_base_url uses plain http:// to a remote host; the token will travel unencrypted. Use https:// unless this is a trusted network.`);
@@ -456,7 +479,19 @@ export function checkConfig(raw: unknown, env?: Record<string, string | undefine
     userEnrichment: get<TapConfig['userEnrichment']>('user_enrichment'),
     lookbackMinutes: get<number>('lookback_minutes'),
   };
-  return { config, warnings };
+  return { config, warnings: warnings.map((w) => redact(w, secrets)) };
+}
+
+/**
+ * What is wrong with a (trimmed, non-empty) token that cannot travel in an HTTP header, as the
+ * end of a sentence starting with the key; null when it is fine. Never quotes the token.
+ */
+function tokenProblem(token: string): string | null {
+  if (/[\r\n]/.test(token)) return 'has a line break inside it (a wrapped value?); put the token on one line, with no spaces or line breaks.';
+  if (/\s/.test(token)) return 'has a space or tab inside it; remove it: a token is one word, with no spaces or line breaks.';
+  if (/[\x00-\x1f\x7f]/.test(token)) return 'has a control character inside it; copy the token again: a token holds only printable characters.';
+  if (/[^\x21-\x7e]/.test(token)) return 'has a character that is not plain ASCII inside it (a typographic dash or quote?); copy the token again from GitLab.';
+  return null;
 }
 
 /**

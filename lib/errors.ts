@@ -123,11 +123,32 @@ export function isTapError(err: unknown): err is TapError {
   return err instanceof TapError;
 }
 
-/** Removes every occurrence of the secrets from a text (belt and braces for log lines). */
+/** Shortest text `redact` removes: shorter pieces are too likely to be ordinary words. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * The forms a secret may take once some code has handled it: as given, trimmed, with its
+ * whitespace collapsed (what a one-line formatter does to a wrapped token), with its whitespace
+ * removed, JSON-escaped, and, when it holds whitespace or control characters, each piece between
+ * them. Longest first, so that a whole form is replaced before any of its pieces.
+ */
+export function secretForms(secret: string): string[] {
+  const forms = new Set<string>([secret, secret.trim()]);
+  forms.add(secret.replace(/\s*\n\s*/g, ' ').trim());
+  forms.add(secret.replace(/\s+/g, ' ').trim());
+  forms.add(secret.replace(/\s+/g, ''));
+  forms.add(JSON.stringify(secret).slice(1, -1));
+  for (const piece of secret.split(/[\s\x00-\x1f\x7f]+/)) forms.add(piece);
+  return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Removes every occurrence of the secrets from a text (belt and braces for log lines and errors),
+ * in each of the forms `secretForms` lists.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
+  const forms = [...new Set(secrets.flatMap(secretForms))].sort((a, b) => b.length - a.length);
   let out = text;
-  for (const s of secrets) {
-    if (s.length >= 4) out = out.split(s).join('[REDACTED]');
-  }
+  for (const s of forms) out = out.split(s).join('[REDACTED]');
   return out;
 }

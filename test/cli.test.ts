@@ -77,6 +77,53 @@ t.test('bad configs exit 2 with one line naming the key, and never show the toke
   }
 });
 
+t.test('a credential in gitlab_base_url exits 2 with the URL masked, never the credential', async (t) => {
+  const secret = 'glpat-AbCdEf0123456789wxyz';
+  for (const url of [`https://oauth2:${secret}@gitlab.example.com`, `https://gitlab.example.com/?private_token=${secret}`]) {
+    const io = fakeIo(t, { 'c.json': json({ gitlab_token: TOKEN, gitlab_base_url: url, gitlab_project_ids: '1' }) });
+    t.equal(await main(['--config', 'c.json', '--log-level', 'debug'], io), 2);
+    t.match(io.stderr.text, /^tap-gitlab: gitlab_base_url must be an http:\/\/ or https:\/\/ URL .*\(put the token in gitlab_token.*, got the string "https:\/\/(\*\*\*@gitlab\.example\.com|gitlab\.example\.com\/\?\*\*\*)" \(in the config file c\.json\)\.\n/);
+    t.notMatch(io.stderr.text, /AbCdEf|0123456789/, url);
+  }
+});
+
+t.test('a token with a line break inside exits 2 naming the key, and no piece of it reaches stderr', async (t) => {
+  const [half1, half2] = ['glpat-AbCdEf0123', '456789wxyzQRST'];
+  const io = fakeIo(t, { 'c.json': json({ gitlab_token: `${half1}\n${half2}`, gitlab_base_url: BASE, gitlab_project_ids: '1' }) });
+  t.equal(await main(['--config', 'c.json', '--test', '--log-level', 'debug'], io), 2);
+  t.match(io.stderr.text, /^tap-gitlab: gitlab_token has a line break inside it .*\(in the config file c\.json\)\.\n  code: CONFIG_INVALID\n$/);
+  t.notMatch(io.stderr.text, half1);
+  t.notMatch(io.stderr.text, half2);
+});
+
+t.test('an error quoting a token is redacted before it is collapsed to one line, in every form the token may take', async (t) => {
+  // As if validation had let a wrapped token through: the error quotes it as it is, collapsed, JSON-escaped or in pieces.
+  const [half1, half2] = ['glpat-AbCdEf0123', '456789wxyzQRST'];
+  const token = `${half1}\n  ${half2}`;
+  const real = await import('../lib/config.js');
+  const cli = await t.mockImport<typeof import('../lib/cli.js')>('../lib/cli.js', {
+    '../lib/config.js': {
+      ...real,
+      checkConfig: () => ({ config: { ...real.parseConfig({ gitlab_token: TOKEN, gitlab_project_ids: '1' }), token }, warnings: [] }),
+    },
+    '../lib/sync.js': {
+      runSync: async () => {
+        throw new TypeError(`Headers.append: "${token}" is an invalid header value`, {
+          cause: new Error(`sent ${half1} ${half2}, then ${JSON.stringify(token)}, then ${half2} alone`),
+        });
+      },
+    },
+  });
+  const files = { 'c.json': json({ gitlab_token: token, gitlab_project_ids: '1' }) };
+  const info = fakeIo(t, files);
+  t.equal(await cli.main(['--config', 'c.json'], info), 1);
+  t.equal(info.stderr.text, 'tap-gitlab: unexpected error: Headers.append: "[REDACTED]" is an invalid header value (run with --log-level debug for details)\n');
+  const debug = fakeIo(t, files);
+  t.equal(await cli.main(['--config', 'c.json', '--log-level', 'debug'], debug), 1);
+  t.match(debug.stderr.text, /caused by: Error: sent \[REDACTED\], then "\[REDACTED\]", then \[REDACTED\] alone\n/);
+  t.notMatch(debug.stderr.text, /AbCdEf|456789/, 'no piece of the token, stacks included');
+});
+
 t.test('a missing config file is named and exits 2', async (t) => {
   const io = fakeIo(t, {});
   t.equal(await main(['--config', 'missing.json'], io), 2);

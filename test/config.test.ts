@@ -155,6 +155,61 @@ t.test('base URLs that cannot work are rejected with the reason', async (t) => {
   t.match(problem(42), [/^gitlab_base_url must be a string, got the number 42\.$/]);
 });
 
+t.test('a credential written into gitlab_base_url is never quoted: user info and query are masked, and the token goes in gitlab_token', async (t) => {
+  const secret = 'glpat-AbCdEf0123456789wxyz';
+  const problem = (v: unknown) => problemsOf({ gitlab_token: TOKEN, gitlab_project_ids: '1', gitlab_base_url: v });
+  t.same(problem(`https://oauth2:${secret}@gitlab.example.com`), [
+    'gitlab_base_url must be an http:// or https:// URL such as "https://gitlab.example.com" without a user name or password in it (put the token in gitlab_token), got the string "https://***@gitlab.example.com".',
+  ]);
+  t.same(problem(`https://gitlab.example.com/?private_token=${secret}`), [
+    'gitlab_base_url must be an http:// or https:// URL such as "https://gitlab.example.com" without a query or fragment (put the token in gitlab_token, not in the URL), got the string "https://gitlab.example.com/?***".',
+  ]);
+  t.match(problem(`https://oauth2:${secret}@gitlab.example.com/?private_token=${secret}`), [/got the string "https:\/\/\*\*\*@gitlab\.example\.com\/\?\*\*\*"\.$/]);
+  const others = [
+    `oauth2:s3cret-Value-0042@gitlab.example.com`, // no scheme: parsed as the scheme "oauth2"
+    `https:/oauth2:s3cret-Value-0042@gitlab.example.com`,
+    `https://oauth2:s3cret-Value-0042@gitlab example.com`, // not a URL at all
+    `https://gitlab.example.com/#access_token=s3cret-Value-0042`,
+    `https://a-very-long-host-name-for-the-gitlab-instance.example.com/?token=s3cret-Value-0042`,
+    secret, // the token itself, pasted into the wrong field
+  ];
+  for (const v of others) {
+    const [p = ''] = problem(v);
+    t.match(p, /^gitlab_base_url must be /, v);
+    t.notMatch(p, /s3cret|Value-0042|AbCdEf|0123456789/, `no piece of the credential in: ${p}`);
+  }
+  const [ids = ''] = problemsOf({ gitlab_token: TOKEN, gitlab_project_ids: 'https://oauth2:s3cret-Value-0042@gitlab.com/g/p' });
+  t.match(ids, /^gitlab_project_ids must be positive numeric project ids .*"https:\/\/\*\*\*@gitlab\.com\/g\/p"\.$/);
+});
+
+t.test('the token is never quoted, even when its value is written into another setting', async (t) => {
+  const token = 'my-oauth-token-0042';
+  const problems = problemsOf({ gitlab_token: token, gitlab_project_ids: '1', user_enrichment: token, start_date: `${token} `, page_size: token });
+  t.equal(problems.length, 3);
+  for (const p of problems) t.notMatch(p, /oauth-token-0042/, p);
+  t.match(problems, [/^start_date must be .*\[REDACTED\]/, /^page_size must be /, /^user_enrichment must be /]);
+});
+
+t.test('a token with a line break, space, control character or non-ASCII character inside is rejected without quoting it', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['glpat-AbCdEf0123\n456789wxyz', /^gitlab_token has a line break inside it \(a wrapped value\?\); put the token on one line/],
+    ['glpat-AbCdEf0123\r\n456789wxyz', /^gitlab_token has a line break inside it/],
+    ['glpat-AbCdEf0123 456789wxyz', /^gitlab_token has a space or tab inside it/],
+    ['glpat-AbCdEf0123\t456789wxyz', /^gitlab_token has a space or tab inside it/],
+    ['glpat-AbCdEf0123\u0000456789wxyz', /^gitlab_token has a control character inside it/],
+    ['glpat-AbCdEf0123\u2013456789wxyz', /^gitlab_token has a character that is not plain ASCII/],
+  ];
+  for (const [token, expected] of cases) {
+    const problems = problemsOf({ gitlab_token: token, gitlab_project_ids: '1' });
+    t.equal(problems.length, 1, JSON.stringify(token));
+    t.match(problems[0], expected, JSON.stringify(token));
+    t.notMatch(problems[0], /AbCdEf|456789/, 'no piece of the token');
+  }
+  t.match(problemsOf({ private_token: 'a\nb-secret', gitlab_project_ids: '1' }), [/^private_token has a line break/], 'names the key as written');
+  t.equal(parseConfig({ gitlab_token: `\n  ${TOKEN}\t\r\n`, gitlab_project_ids: '1' }).token, TOKEN, 'whitespace around the token is trimmed');
+  t.equal(parseConfig({ gitlab_token: 'eyJhbGciOi.JIUzI1NiJ9-_~+/=', gitlab_token_type: 'bearer', gitlab_project_ids: '1' }).token, 'eyJhbGciOi.JIUzI1NiJ9-_~+/=', 'OAuth token characters pass');
+});
+
 t.test('plain http to a remote host warns, loopback does not', async (t) => {
   const warn = (url: string) => checkConfig({ gitlab_token: TOKEN, gitlab_project_ids: '1', gitlab_base_url: url }).warnings;
   t.match(warn('http://gitlab.internal'), [/gitlab_base_url uses plain http:\/\/ to a remote host/]);
