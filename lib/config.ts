@@ -196,6 +196,24 @@ function rangeText(s: ConfigSetting): string {
 }
 
 /** "a, b" / ["a", 4] / '["a", 4]' / 4 → trimmed, non-empty items. */
+/** Splits on commas outside braces and parentheses, so that a glob's `{a,b}` or `@(a|b)` stays one item. */
+function splitTopLevelCommas(text: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (c === '{' || c === '(') depth += 1;
+    else if ((c === '}' || c === ')') && depth > 0) depth -= 1;
+    else if (c === ',' && depth === 0) {
+      items.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  items.push(text.slice(start));
+  return items;
+}
+
 function toList(v: unknown): Coerced<Array<string | number>> {
   const expected = 'a list or a comma-separated string';
   let items: unknown[];
@@ -211,7 +229,7 @@ function toList(v: unknown): Coerced<Array<string | number>> {
       } catch {
         return bad(`${expected} (it starts with "[" but is not a JSON list)`);
       }
-    } else items = text.split(',');
+    } else items = splitTopLevelCommas(text);
   } else return bad(expected);
   const out: Array<string | number> = [];
   for (const item of items) {

@@ -77,9 +77,13 @@ const CacheSchema = Type.Object({
 });
 const checkCache = Compile(CacheSchema);
 
-/** Identifies the discovery settings; a change of any of them invalidates the cache. */
+/**
+ * Identifies the discovery settings and the token (another token may be a member of other
+ * projects); a change of any of them invalidates the cache. Only this hash of them is stored.
+ */
 export function discoveryFingerprint(config: TapConfig): string {
   const basis = JSON.stringify({
+    token: config.token,
     base: config.baseUrl,
     patterns: config.projectNamePatterns,
     private: config.includePrivateProjects,
@@ -147,7 +151,7 @@ async function listAndMatch(ctx: DiscoveryContext): Promise<{ selected: ProjectR
 function exclusionReason(p: ProjectSummary, config: TapConfig, set: ReturnType<typeof parsePatterns>): string | null {
   const m = matchProject(p, set);
   if (!m.matched) return m.by.startsWith('!') ? `excluded by ${m.by}` : `does not match ${m.by}`;
-  if (!config.includePrivateProjects && p.visibility === 'private') return 'private (include_private_projects is false)';
+  if (!config.includePrivateProjects && p.visibility !== 'public') return `${p.visibility ?? 'not public'} (include_private_projects is false)`;
   if (!config.includeArchivedProjects && p.archived === true) return 'archived (include_archived_projects is false)';
   if (!config.includeArchivedProjects && isPendingDeletion(p)) return 'pending deletion';
   return null;

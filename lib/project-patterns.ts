@@ -48,16 +48,18 @@ export function matchProject(subject: PatternSubject, set: PatternSet): { matche
 /**
  * A literal part (3+ characters) that every matching project must contain in its path or name,
  * sent to GitLab as `search` to shrink the listing. Only for a single include pattern: GitLab
- * ANDs search terms, so several patterns cannot share one search.
+ * ANDs search terms, so several patterns cannot share one search. None for a pattern with
+ * alternatives or classes (`{a,b}`, `@(a|b)`, `[ab]`) or escapes: a literal inside them is not
+ * in every match. One word only: GitLab splits a search on spaces and `+`, and a search whose
+ * words are all under 3 characters asks for an exact match, no longer a superset.
  */
 export function searchHint(set: PatternSet): string | null {
   if (set.include.length !== 1) return null;
   const pattern = set.include[0] ?? '';
   const lastSegment = pattern.includes('/') ? (pattern.split('/').pop() ?? '') : pattern;
-  const literals = lastSegment.split(/[*?[\]{}()!+@]+/).filter((s) => s.length >= 3);
-  if (literals.length === 0) return null;
-  // The longest literal narrows the most; GitLab's search ignores case.
-  const best = literals.reduce((a, b) => (b.length > a.length ? b : a));
-  // GitLab splits the search on spaces and `+`; a literal with those would become an AND of terms, still a superset.
-  return best;
+  if (/[{}()[\]|,\\]/.test(lastSegment)) return null;
+  const words = lastSegment.split(/[*?!+@\s]+/).filter((s) => s.length >= 3);
+  if (words.length === 0) return null;
+  // The longest word narrows the most; GitLab's search ignores case.
+  return words.reduce((a, b) => (b.length > a.length ? b : a));
 }

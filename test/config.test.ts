@@ -345,3 +345,8 @@ t.test('every setting is documented once with a description', async (t) => {
   for (const s of configSettings) t.ok(s.description.length > 10, `${s.name} has a description`);
   t.same(configSettings.filter((s) => s.secret).map((s) => s.name), ['gitlab_token']);
 });
+
+t.test('a project_name_pattern string is split on commas outside braces, so a {a,b} glob stays one pattern', async (t) => {
+  const c = parseConfig({ gitlab_token: TOKEN, auto_discover_projects: true, project_name_pattern: '{mobile,web}-*, !*-old, @(api|web)-x' });
+  t.same(c.projectNamePatterns, ['{mobile,web}-*', '!*-old', '@(api|web)-x']);
+});

@@ -13,7 +13,7 @@ const NAMES = ['mergemind-api', 'mergemind-auth-service', 'mergemind-billing-ser
 function world(): FakeGitLab {
   return fakeGitLab({
     projects: [
-      ...NAMES.map((n, i) => project(i + 1, n)),
+      ...NAMES.map((n, i) => project(i + 1, n, { visibility: 'public' })),
       project(20, 'mergemind-secret', { visibility: 'private' }),
       project(21, 'mergemind-old', { archived: true }),
       project(22, 'mergemind-not-mine', { member: false }),
@@ -91,6 +91,24 @@ t.test('the discovered list is cached in state and reused within discovery_cache
   const changed = await discover(gl, { projectNamePatterns: ['mergemind-*'] }, state, first.clock);
   t.equal(gl.calls.length, 1, 'listed again when the patterns change');
   t.ok(changed.logger.lines.some((l) => l.includes('Discovery settings changed')));
+});
+
+t.test('include_private_projects false leaves internal projects out too: only public ones are picked', async (t) => {
+  const gl = fakeGitLab({
+    projects: [project(1, 'mergemind-open', { visibility: 'public' }), project(2, 'mergemind-inside', { visibility: 'internal' }), project(3, 'mergemind-secret', { visibility: 'private' })],
+    mrs: [],
+  });
+  const { paths, res } = await discover(gl, { projectNamePatterns: ['mergemind-*'], includePrivateProjects: false });
+  t.same(paths, ['mergemind-open']);
+  t.same(res.excluded.map((e) => [e.id, e.reason]), [
+    [2, 'internal (include_private_projects is false)'],
+    [3, 'private (include_private_projects is false)'],
+  ]);
+});
+
+t.test('the discovery cache belongs to the token: another token lists again', async (t) => {
+  t.not(discoveryFingerprint(testConfig({ token: 'glpat-aaaaaaaaaaaaaaaaaaaa' })), discoveryFingerprint(testConfig({ token: 'glpat-bbbbbbbbbbbbbbbbbbbb' })));
+  t.notMatch(discoveryFingerprint(testConfig({ token: 'glpat-aaaaaaaaaaaaaaaaaaaa' })), /glpat/);
 });
 
 t.test('discovery_cache_minutes 0 disables the cache', async (t) => {

@@ -48,3 +48,18 @@ t.test('searchHint sends the longest literal of a single pattern', async (t) => 
   t.equal(searchHint(parsePatterns(['group/sub/**'])), null);
   t.equal(searchHint(parsePatterns(['group/*/billing-*'])), 'billing-');
 });
+
+t.test('searchHint sends nothing for a pattern with alternatives, classes or escapes, whose literals are not in every match', async (t) => {
+  t.equal(searchHint(parsePatterns(['{mobile,web}-*'])), null);
+  t.equal(searchHint(parsePatterns(['@(api|web)-gateway'])), null);
+  t.equal(searchHint(parsePatterns(['[ab]pi-service'])), null);
+  t.equal(searchHint(parsePatterns(['mergemind\\*'])), null);
+  const set = parsePatterns(['{mobile,web}-*']);
+  t.ok(matchProject({ path: 'web-shop', name: 'Web shop', path_with_namespace: 'g/web-shop' }, set).matched, 'the glob itself still matches on the client');
+});
+
+t.test('searchHint sends one word of 3+ characters: GitLab ANDs words and matches words all under 3 characters exactly', async (t) => {
+  t.equal(searchHint(parsePatterns(['QA UI*'])), null);
+  t.equal(searchHint(parsePatterns(['Data platform*'])), 'platform');
+  t.equal(searchHint(parsePatterns(['ab+cdef-*'])), 'cdef-');
+});

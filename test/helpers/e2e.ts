@@ -167,7 +167,7 @@ export function isSelected(project: Json, rules: SelectionRules = {}): boolean {
   if (!include.some((p) => globMatch(project, p))) return false;
   if (project.archived === true && rules.includeArchived !== true) return false;
   if ((project.marked_for_deletion_on ?? project.marked_for_deletion_at) && rules.includeArchived !== true) return false;
-  if (project.visibility === 'private' && rules.includePrivate === false) return false;
+  if (project.visibility !== 'public' && rules.includePrivate === false) return false;
   return true;
 }
 
