@@ -232,7 +232,7 @@ export async function* seekPages<T extends SeekItem>(
   let page = 1;
   const budget = { pages: 0 };
   let remaining: number | null = null;
-  const fetchRows = async (query: Query & { page: number }): Promise<{ rows: Array<{ item: T; at: number }>; short: boolean }> => {
+  const fetchRows = async (query: Query & { page: number }): Promise<{ rows: Array<{ item: T; at: number }>; short: boolean; total?: number | null }> => {
     guard(budget.pages, maxPages, path);
     const until = opts.until?.() ?? undefined;
     const response = await client.get(path, { ...opts.query, order_by: 'updated_at', sort: 'asc', per_page: opts.pageSize, updated_before: until, ...query });
@@ -252,7 +252,7 @@ export async function* seekPages<T extends SeekItem>(
     const lastPage = nextHeader !== null && nextHeader.trim() === '';
     const total = Number(response.headers.get('x-total') ?? Number.NaN);
     remaining = Number.isSafeInteger(total) && total >= 0 ? Math.max(0, total - query.page * (size ?? opts.pageSize)) : null;
-    return { rows, short: rows.length === 0 || lastPage || (size !== null && rows.length < size) };
+    return { rows, short: rows.length === 0 || lastPage || (size !== null && rows.length < size), total: Number.isSafeInteger(total) && total >= 0 ? total : null };
   };
 
   type Rows = Awaited<ReturnType<typeof fetchRows>>;
@@ -331,22 +331,31 @@ export async function* seekPages<T extends SeekItem>(
   /**
    * Re-reads the rows of a tie (`updated_after` = `updated_before` = its timestamp, to the last
    * microsecond: GitLab stores microseconds and shows milliseconds), page by page, until a pass finds
-   * no row it had not seen. The tie only shrinks (an edited row leaves it for a later timestamp), so
-   * a pass during which no row leaves reads it whole, and the passes end.
+   * no row it had not seen and no row left the tie while it was read. The tie only shrinks (an edited
+   * row leaves it for a later timestamp): a pass during which no row leaves reads it whole, and reads
+   * as many rows as GitLab counted when it began (X-Total), or as the pass before; the passes end.
    */
   async function* recheckTie(tie: string, tieMs: number): AsyncGenerator<SeekPage<T>> {
     const through = `${new Date(tieMs).toISOString().slice(0, -1)}999Z`;
+    let previous = -1;
     for (;;) {
       let found = 0;
+      let read = 0;
+      let total: number | null = null;
       for (let p = 1; ; p += 1) {
-        const { rows, short } = await fetchRows({ page: p, updated_after: tie, updated_before: through });
+        const { rows, short, total: t } = await fetchRows({ page: p, updated_after: tie, updated_before: through });
+        if (p === 1) total = t ?? null;
+        read += rows.length;
         const missed = rows.filter((r) => r.at === tieMs && !atCursor.has(r.item.id)).map((r) => r.item);
         for (const m of missed) atCursor.add(m.id);
         found += missed.length;
         if (missed.length > 0) yield { items: missed, cursor: tie, idsAtCursor: [...atCursor], final: false, remaining };
         if (short) break;
       }
-      if (found === 0) return;
+      // A pass is whole only if no row left the tie while it was read (rows only leave a past tie):
+      // it then reads as many rows as GitLab counted at its start (X-Total), or as the pass before.
+      if (found === 0 && read === (total ?? previous)) return;
+      previous = read;
     }
   }
 }
