@@ -63,3 +63,11 @@ t.test('a 404 on an endpoint every GitLab has points at gitlab_base_url, not at 
   const err = httpError({ status: 404, method: 'GET', path: '/gitlab/api/v4/projects?membership=true', bodyText: '{"error":"404 Not Found"}', headers: new Headers({ 'content-type': 'application/json' }) });
   t.match(err.message, /check gitlab_base_url/);
 });
+
+t.test('a conflict, gone, too-long or locked answer each gets its own advice', async (t) => {
+  t.match(adviceFor(409, '409 Conflict'), /conflict.*run again later/);
+  t.match(adviceFor(410, '410 Gone'), /gone for good.*gitlab_project_ids/);
+  t.match(adviceFor(414, '414 Request-URI Too Long'), /too long/);
+  t.match(adviceFor(423, '423 Locked'), /locked.*run again later/);
+  for (const status of [409, 410, 414, 423]) t.not(adviceFor(status, ''), adviceFor(499, ''), `${status} is not the generic advice`);
+});

@@ -99,6 +99,10 @@ export function adviceFor(status: number, message: string, wwwAuthenticate: stri
   if (status === 405 && isOffsetCapMessage(message)) return 'GitLab caps offset pagination for this resource; it must be read with keyset pagination.';
   if (status === 405) return 'GitLab does not allow this request here (method or pagination mode).';
   if (status === 408) return 'GitLab timed out preparing the answer; try a smaller page_size or run later.';
+  if (status === 409) return 'GitLab reports a conflict with the state of the resource (a project being moved, imported or deleted, say); run again later.';
+  if (status === 410) return 'GitLab says this is gone for good (deleted); remove it from gitlab_project_ids.';
+  if (status === 414) return 'The request address was too long for GitLab or a proxy in front of it; configure fewer project paths or a shorter project_name_pattern.';
+  if (status === 423) return 'GitLab has locked this resource (a migration or a repository being moved); run again later.';
   if (status === 429) return 'GitLab kept rate limiting the tap; lower max_concurrency, raise max_retries or run later.';
   if (status >= 500) return 'GitLab or a proxy in front of it failed; try again later (raise max_retries to wait longer).';
   if (status === 400 || status === 422) return 'GitLab rejected a parameter; check the config values (this may also be an unsupported GitLab version).';
