@@ -129,7 +129,11 @@ export class ProjectScan {
     return this.#boundaries.size > 0;
   }
 
-  /** Where a next run may resume from: null while nothing has been read from a scan that started at the beginning. */
+  /**
+   * Where a next run may resume from: null while no page has moved it from where the scan started
+   * (the stored bookmark stays as it is; a start_date alone is never stored, so a start_date in the
+   * future by mistake does not become a bookmark that hides everything before it once corrected).
+   */
   bookmark(): Bookmark | null {
     let best = this.#start;
     for (const r of this.#ranges) {
@@ -139,7 +143,7 @@ export class ProjectScan {
       else if (b === a && r.seen.length > 0) best = { cursor: best.cursor, seen: [...new Set([...best.seen, ...r.seen])] };
       if (!r.done) break;
     }
-    if (best.cursor === null) return null;
+    if (best.cursor === null || best === this.#start) return null;
     const ids = this.#unwritten.size === 0 ? best.seen : best.seen.filter((id) => !this.#unwritten.has(id));
     return { cursor: best.cursor, ids };
   }

@@ -57,6 +57,8 @@ class Run {
   state: TapState;
   stop: StopReason | null = null;
   recordsWritten = 0;
+  /** Set where max_records_per_sync left work for a next run (a run that ends exactly at the limit is complete). */
+  cutShort = false;
   readonly skipped: SkippedProject[] = [];
   readonly failed: Array<{ ref: string; message: string }> = [];
   projectsSynced = 0;
@@ -109,8 +111,8 @@ class Run {
 
   stateValue(extra: Partial<TapState> = {}): TapState {
     const value: TapState = { ...this.state, ...extra };
+    // A run without the users stream keeps the list as it found it: those users are still owed.
     if (this.users) value.users_pending = this.users.pendingIds();
-    else delete value.users_pending;
     return value;
   }
 
@@ -175,11 +177,18 @@ export async function runSync(opts: SyncOptions): Promise<RunSummary> {
     }
   }
 
-  const complete = fatal === null && run.stop === null && run.budgetLeft;
-  if (run.stop === null && !run.budgetLeft) run.stop = 'max_records';
+  // The reader may have gone while the last records were written (found only when a chunk is).
+  if (writer.closed) run.stop ??= 'stdout_closed';
+  const complete = fatal === null && run.stop === null && !run.cutShort;
+  if (run.stop === null && run.cutShort) run.stop = 'max_records';
   const finalExtra: Partial<TapState> = { currently_syncing: null };
   if (complete && run.failed.length === 0) finalExtra.last_sync_completed_at = new Date(startedAt).toISOString();
   await run.checkpoint(finalExtra).catch(() => undefined);
+  // A reader gone during that last chunk (users and the final STATE) is told a turn of the event loop later.
+  if (run.stop === null) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (writer.closed) run.stop = 'stdout_closed';
+  }
 
   const summary: RunSummary = {
     exitCode: fatal !== null || run.failed.length > 0 || run.stop === 'signal' ? 1 : 0,
@@ -223,6 +232,7 @@ async function syncProjects(run: Run, client: GitLabClient, discovery: Discovery
     pageSize: run.opts.config.pageSize,
     bookmarkOf: (id) => getBookmark(run.state, 'projects', id),
   })) {
+    if (!run.budgetLeft) run.cutShort = true;
     if (run.halted || !run.budgetLeft) break;
     const rec = toProjectRecord(raw);
     const bookmark = getBookmark(run.state, 'projects', ref.id);
@@ -350,6 +360,7 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
   /** The next job; waits while none is ready but a job still running may make one. */
   const take = async (): Promise<Job | null> => {
     for (;;) {
+      if (!run.budgetLeft && (nextProject < projects.length || setAside.length > 0)) run.cutShort = true;
       if (failed || run.halted || !run.budgetLeft) return null;
       const job = next();
       if (job !== null) {
@@ -440,7 +451,10 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
       if (run.halted) return false;
       // Out of budget: stop here if this project's bookmark has moved past where it stood (so the next run progresses).
       const moved = page.cursor !== null && (progressFrom === null || Date.parse(page.cursor) > Date.parse(progressFrom));
-      if (!run.budgetLeft && moved) return false;
+      if (!run.budgetLeft && moved) {
+        if (!page.final) run.cutShort = true;
+        return false;
+      }
       pages += 1;
       if (pages >= maxPages && !page.final) return true;
     }

@@ -525,3 +525,72 @@ t.test('lookback_minutes with a small max_records_per_sync still moves the bookm
   t.ok(seen101, `MR 101 emitted (runs stopped by: ${stops.join(', ')})`);
   t.ok(stops.length <= 7, 'within the runs that 101 rows over a budget of 20 need');
 });
+
+/** Three projects of five merge requests, each by its own author. */
+function fifteen() {
+  const at = (minute: number) => new Date(Date.UTC(2024, 4, 1, 10, minute)).toISOString();
+  const mrs: FakeMr[] = [];
+  let id = 1;
+  for (const p of [1, 2, 3]) for (let i = 0; i < 5; i += 1, id += 1) mrs.push(mr(id, p, at(id), id));
+  return fakeGitLab({ projects: [project(1, 'a'), project(2, 'b'), project(3, 'c')], mrs, users: Array.from({ length: 15 }, (_, i) => user(i + 1)) });
+}
+
+t.test('users pending from an interrupted run survive a run without the users stream, and a later run emits them', async (t) => {
+  const gl = fifteen();
+  const stop = new AbortController();
+  gl.onMrRequest = (n) => {
+    if (n === 2) stop.abort();
+  };
+  const first = await runOnce({ gitlab: gl, config: testConfig({ pageSize: 5 }), signal: stop.signal });
+  const owed = (first.lastState?.users_pending ?? []) as number[];
+  t.ok(owed.length > 0, 'the interrupted run owes users');
+  gl.onMrRequest = undefined;
+  const second = await runOnce({ gitlab: gl, config: testConfig({ pageSize: 5, syncUsersTable: false }), state: first.lastState });
+  t.same(second.lastState?.users_pending, owed, 'kept as found');
+  const third = await runOnce({ gitlab: gl, config: testConfig({ pageSize: 5 }), state: second.lastState });
+  const users = new Set([...recordIds(first.messages, 'users'), ...recordIds(third.messages, 'users')]);
+  t.same([...users].sort((a, b) => a - b), [1, 2, 3, 4, 5], 'the users of the interrupted run\'s merge requests are emitted');
+});
+
+t.test('a run that emits everything exactly at max_records_per_sync is complete, not stopped by the limit', async (t) => {
+  const gl = fifteen();
+  // 3 projects + 15 merge requests + 15 users.
+  const res = await runOnce({ gitlab: gl, config: testConfig({ maxRecordsPerSync: 33 }) });
+  t.equal(res.summary?.stoppedBy, 'complete');
+  t.type(res.lastState?.last_sync_completed_at, 'string', 'sync_interval_hours can count from it');
+  const cut = await runOnce({ gitlab: fifteen(), config: testConfig({ maxRecordsPerSync: 10, pageSize: 5 }) });
+  t.equal(cut.summary?.stoppedBy, 'max_records', 'a run the limit cuts short still says so');
+  t.equal(cut.lastState?.last_sync_completed_at, undefined);
+});
+
+t.test('a start_date in the future by mistake does not become a bookmark: once corrected, nothing before it is hidden', async (t) => {
+  const gl = fifteen();
+  const first = await runOnce({ gitlab: gl, config: testConfig({ startDate: '2030-01-01T00:00:00.000Z' }) });
+  t.same(recordIds(first.messages, 'merge_requests'), []);
+  t.same(first.lastState?.bookmarks.merge_requests?.partitions ?? [], [], 'no merge request bookmark from start_date alone');
+  (gl.mrs.find((m) => m.id === 1) as FakeMr).updated_at = '2024-06-01T00:30:00.000Z';
+  const second = await runOnce({ gitlab: gl, config: testConfig({ startDate: '2024-01-01T00:00:00.000Z' }), state: first.lastState });
+  t.ok(recordIds(second.messages, 'merge_requests').includes(1));
+  t.equal(recordIds(second.messages, 'merge_requests').length, 15, 'every merge request since the corrected start_date');
+});
+
+t.test('a reader that closes stdout during the last users batch is reported as such, not as a complete run', async (t) => {
+  const { createWriter } = await import('../lib/singer/writer.js');
+  const { runSync } = await import('../lib/sync.js');
+  const { selectStreams } = await import('../lib/singer/catalog.js');
+  const { parseState } = await import('../lib/singer/state.js');
+  const { fakeClock } = await import('../lib/clock.js');
+  const { memoryLogger } = await import('../lib/log.js');
+  const { Writable } = await import('node:stream');
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (chunk.toString().includes('"type":"RECORD","stream":"users"')) cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      else cb();
+    },
+  });
+  const gl = fifteen();
+  const config = testConfig();
+  const summary = await runSync({ config, state: parseState({}), selections: selectStreams(null, config), writer: createWriter(out), logger: memoryLogger(), fetch: gl.fetch, clock: fakeClock(), signal: new AbortController().signal });
+  t.equal(summary.stoppedBy, 'stdout_closed');
+  t.equal(summary.exitCode, 0);
+});
