@@ -48,7 +48,7 @@ const repeatArg = argv.indexOf('--repeat');
 const repeat = repeatArg >= 0 ? Math.max(1, Math.floor(Number(argv[repeatArg + 1]) || 1)) : 1;
 
 /**
- * @typedef {{ records: number, lines: number, bytes: number, wallMs: number, cpuMs: number | null, code: number | null, peakRssKb: number | null, stderr: string, lastState: unknown }} TapRun
+ * @typedef {{ records: number, distinctRecords: number, lines: number, bytes: number, wallMs: number, cpuMs: number | null, code: number | null, peakRssKb: number | null, stderr: string, lastState: unknown }} TapRun
  */
 
 /**
@@ -92,13 +92,19 @@ function runTap(args) {
         const nl = buf.indexOf(10, start);
         if (nl < 0) break;
         lines++;
-        if (buf.subarray(start, start + RECORD.length).equals(RECORD)) records++;
+        if (buf.subarray(start, start + RECORD.length).equals(RECORD)) {
+          records++;
+          // The line's start (stream, time, the record's first key): read after the run, to count distinct records.
+          heads.push(Buffer.from(buf.subarray(start, Math.min(nl, start + 200))));
+        }
         else if (buf[start + 9] === 0x53 && buf.subarray(start, start + 16).toString() === '{"type":"STATE",') lastStateLine = buf.subarray(start, nl).toString();
         start = nl + 1;
       }
       tail = Buffer.from(buf.subarray(start));
     });
     let lastStateLine = '';
+    /** @type {Buffer[]} */
+    const heads = [];
     child.stderr.on('data', (c) => err.push(c));
     child.on('error', reject);
     child.on('close', (code) => {
@@ -111,7 +117,12 @@ function runTap(args) {
       const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
       const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr);
       const cpuMs = user && sys ? Math.round((Number(user[1]) + Number(sys[1])) * 1000) : null;
-      resolvePromise({ records, lines, bytes, wallMs, cpuMs, code: useTime ? exitOfTime(stderr, code) : code, peakRssKb, stderr, lastState });
+      const keys = new Set();
+      for (const h of heads) {
+        const m = /"stream":"([a-z_]+)".*?"record":\{"id":(\d+)/.exec(h.toString('latin1'));
+        keys.add(m ? `${m[1]}:${m[2]}` : h.toString('latin1'));
+      }
+      resolvePromise({ records, distinctRecords: keys.size, lines, bytes, wallMs, cpuMs, code: useTime ? exitOfTime(stderr, code) : code, peakRssKb, stderr, lastState });
     });
   });
 }
@@ -234,12 +245,15 @@ async function main() {
           log('d: incremental sync without changes ...');
           const measured = await scenario(sim, dir, 'd', { max_concurrency: 4 }, stateA);
           const { stats } = measured;
-          const listing = stats.byRoute['GET /projects'] ?? 0;
+          // The listing's pages by the dataset (keyset, 100 per page), not by the requests the tap made.
+          const listing = Math.max(1, Math.ceil(lb.listed / 100));
           const r = row('d', 'incremental, no changes, 0 ms', measured, lb, 0, 4);
           r.incrementalBound = listing + lb.P;
           r.listingRequests = listing;
+          r.listingRequestsMade = stats.byRoute['GET /projects'] ?? 0;
           r.bound = listing + lb.P;
           r.ratio = r2(stats.requests / (listing + lb.P));
+          r.exactRatio = stats.requests / (listing + lb.P);
           results.push(r);
         }
       } finally {
@@ -304,10 +318,14 @@ function row(id, label, { run, stats, spread }, lb, latencyMs, concurrency) {
     byRoute: stats.byRoute,
     bound: lb.bound,
     ratio: r2(stats.requests / lb.bound),
+    // Unrounded, for the goals (a rounded 1.0507 would read as 1.05).
+    exactRatio: stats.requests / lb.bound,
+    distinctRecords: run.distinctRecords,
     latencyMs,
     concurrency,
     latencyBoundMs: Math.round(latencyBoundMs),
     wallOverLatencyBound: latencyMs > 0 ? r2(run.wallMs / latencyBoundMs) : null,
+    exactWallOverLatencyBound: latencyMs > 0 ? run.wallMs / latencyBoundMs : null,
     peakRssMB: mb(run.peakRssKb),
     selectedProjects: lb.P,
     listedProjects: lb.listed,
@@ -347,9 +365,9 @@ function checkGoals(results) {
   const goals = [];
   for (const id of ['a', 'b', 'c']) {
     const r = by[id];
-    if (r) goals.push({ goal: `requests <= 1.05 x bound (${id})`, ok: r.ratio <= 1.05, detail: `${r.requests} / ${r.bound} = ${r.ratio}` });
+    if (r) goals.push({ goal: `requests <= 1.05 x bound (${id})`, ok: r.exactRatio <= 1.05, detail: `${r.requests} / ${r.bound} = ${r.ratio}` });
   }
-  if (by.b) goals.push({ goal: 'wall <= 1.3 x latency bound at 20 ms, c=4 (b)', ok: by.b.wallOverLatencyBound <= 1.3, detail: `${(by.b.wallMs / 1000).toFixed(2)} s / ${(by.b.latencyBoundMs / 1000).toFixed(2)} s = ${by.b.wallOverLatencyBound}` });
+  if (by.b) goals.push({ goal: 'wall <= 1.3 x latency bound at 20 ms, c=4 (b)', ok: by.b.exactWallOverLatencyBound <= 1.3, detail: `${(by.b.wallMs / 1000).toFixed(2)} s / ${(by.b.latencyBoundMs / 1000).toFixed(2)} s = ${by.b.wallOverLatencyBound}` });
   for (const id of ['a', 'c']) {
     const r = by[id];
     if (r) goals.push({ goal: `>= 20,000 records/s at 0 ms (${id})`, ok: r.recordsPerSec >= 20000, detail: `${r.recordsPerSec} records/s` });
@@ -359,15 +377,15 @@ function checkGoals(results) {
     if (r && r.peakRssMB !== null) goals.push({ goal: `peak RSS <= 150 MB (${id})`, ok: r.peakRssMB <= 150, detail: `${r.peakRssMB} MB` });
   }
   if (by.a?.peakRssMB && by.c?.peakRssMB) {
-    const growth = r2(by.c.peakRssMB / by.a.peakRssMB - 1);
+    const growth = by.c.peakRssMB / by.a.peakRssMB - 1;
     goals.push({ goal: 'peak RSS at 100k MRs within 10% of 20k (c vs a)', ok: growth <= 0.1, detail: `${by.c.peakRssMB} MB vs ${by.a.peakRssMB} MB (${growth >= 0 ? '+' : ''}${Math.round(growth * 100)}%)` });
   }
   if (by.d) goals.push({ goal: 'incremental without changes <= listing + one per project (d)', ok: by.d.requests <= by.d.incrementalBound && by.d.records === 0, detail: `${by.d.requests} requests vs ${by.d.listingRequests} listing + ${by.d.selectedProjects} projects; ${by.d.records} records` });
   // e is not one of the issue's goals: it shows how far a project larger than the rest together is from the latency bound.
-  if (by.e) goals.push({ goal: 'one large project: wall <= 1.3 x latency bound at 20 ms, c=4 (e)', ok: by.e.wallOverLatencyBound <= 1.3, detail: `${(by.e.wallMs / 1000).toFixed(2)} s / ${(by.e.latencyBoundMs / 1000).toFixed(2)} s = ${by.e.wallOverLatencyBound}; ${by.e.requests} requests, bound ${by.e.bound}` });
+  if (by.e) goals.push({ goal: 'one large project: wall <= 1.3 x latency bound at 20 ms, c=4 (e)', ok: by.e.exactWallOverLatencyBound <= 1.3, detail: `${(by.e.wallMs / 1000).toFixed(2)} s / ${(by.e.latencyBoundMs / 1000).toFixed(2)} s = ${by.e.wallOverLatencyBound}; ${by.e.requests} requests, bound ${by.e.bound}` });
   for (const id of ['a', 'b', 'c', 'e']) {
     const r = by[id];
-    if (r) goals.push({ goal: `every record emitted (${id})`, ok: r.records >= r.expectedRecords, detail: `${r.records} emitted, ${r.expectedRecords} expected` });
+    if (r) goals.push({ goal: `every record emitted (${id})`, ok: r.distinctRecords >= r.expectedRecords, detail: `${r.distinctRecords} distinct of ${r.records} emitted, ${r.expectedRecords} expected` });
   }
   return goals;
 }

@@ -7,13 +7,14 @@
  * and the first line of stderr. Failed checks are listed under the table. Ends with the line
  * `faults: N passed, N failed` and exits 1 when a scenario failed (2 when the build is missing).
  *
- * Options: --only <text> (scenarios whose name contains it), --quick (the subset `npm test` runs).
+ * Options: --only <text> (scenarios whose name contains it), --quick (the subset `npm test` runs),
+ * --slow (the others: what CI runs after `npm test`, so that no scenario is counted twice).
  * Build first: `npm run build`.
  */
 import { parseArgs } from 'node:util';
 import { scenarios, staleBuild } from '../test/helpers/faults.mjs';
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, slow: { type: 'boolean' } } });
 
 const stale = staleBuild();
 if (stale[0] === 'dist/tap-gitlab.cjs is missing') {
@@ -22,7 +23,7 @@ if (stale[0] === 'dist/tap-gitlab.cjs is missing') {
 }
 if (stale.length > 0) process.stderr.write(`fault-suite: warning: dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ' …' : ''}; run \`npm run build\` to test the current code.\n`);
 
-const chosen = scenarios.filter((s) => (!values.only || s.name.includes(values.only)) && (!values.quick || s.quick));
+const chosen = scenarios.filter((s) => (!values.only || s.name.includes(values.only)) && (!values.quick || s.quick) && (!values.slow || !s.quick));
 
 /** @type {import('../test/helpers/faults.mjs').Outcome[]} */
 const outcomes = [];

@@ -273,9 +273,14 @@ export function getMergeRequests(ctx, rawId, beforeAnswer) {
     filters.push((m) => wanted.every((l) => m.labels.includes(l)));
   }
   if (filters.length > 0) rows = rows.filter((m) => filters.every((f) => f(m)));
-  if (orderBy === 'merged_at') rows = rows.slice().sort((a, b) => (Date.parse(a.merged_at ?? '') || 0) - (Date.parse(b.merged_at ?? '') || 0) || a.id - b.id);
-  if (orderBy === 'title') rows = rows.slice().sort((a, b) => a.title.localeCompare(b.title) || a.id - b.id);
-  if (sort === 'desc') rows = rows.reverse();
+  /** The sort key; ties by id descending in both directions, as GitLab's `with_order_id_desc`. @type {(a: MergeRequest, b: MergeRequest) => number} */
+  const byKey =
+    orderBy === 'merged_at' ? (a, b) => (Date.parse(a.merged_at ?? '') || 0) - (Date.parse(b.merged_at ?? '') || 0)
+      : orderBy === 'title' ? (a, b) => a.title.localeCompare(b.title)
+        : orderBy === 'created_at' ? (a, b) => a._c - b._c
+          : (a, b) => a._u - b._u;
+  if (orderBy === 'merged_at' || orderBy === 'title') rows = rows.slice().sort((a, b) => byKey(a, b) || b.id - a.id);
+  if (sort === 'desc') rows = rows.slice().sort((a, b) => byKey(b, a) || b.id - a.id);
   const page = offsetPage(rows, readPaging(q, ctx.cfg.pageSizeMax), { totalsCap: ctx.cfg.totalsCap, base: ctx.linkBase, query: q });
   const simple = q.get('view') === 'simple';
   const body = jsonArray(page.slice.map((m) => (simple ? ctx.store.json('mr-simple', m, simpleMergeRequest) : ctx.store.json('mr', m))));

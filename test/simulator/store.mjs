@@ -15,10 +15,12 @@ import { embedUser, iso } from './dataset.mjs';
  * @typedef {{ type: 'update' | 'create' | 'delete', id: number, project_id: number, updated_at: string | null, at: number }} MutationEntry
  */
 
+// Ties are broken by id descending, as GitLab does for either sort direction (Issuable.sort_by_attribute
+// ends with `with_order_id_desc`): a client must not assume ties come in id order.
 /** @param {MergeRequest} a @param {MergeRequest} b */
-const byUpdatedAsc = (a, b) => (a._u - b._u) || (a.id - b.id);
+const byUpdatedAsc = (a, b) => (a._u - b._u) || (b.id - a.id);
 /** @param {MergeRequest} a @param {MergeRequest} b */
-const byCreatedAsc = (a, b) => (a._c - b._c) || (a.id - b.id);
+const byCreatedAsc = (a, b) => (a._c - b._c) || (b.id - a.id);
 
 /**
  * Index of the first element of sorted `arr` that is >= x.
