@@ -218,8 +218,15 @@ _LEVEL_RE = re.compile(r"^(?:\S+\s+)?(?P<level>DEBUG|TRACE|INFO|WARN|WARNING|ERR
 _ERROR_LEVELS = ("ERROR", "CRITICAL", "FATAL")
 
 
+def is_fatal_line(line: str) -> bool:
+    """The tap's one fatal message before a non-zero exit: `tap-gitlab: ...`."""
+    return line.strip().startswith("tap-gitlab:")
+
+
 def line_level(line: str) -> str:
-    """The level of one stderr line: DEBUG, INFO, WARNING or ERROR (unmarked lines are INFO)."""
+    """The level of one stderr line: DEBUG, INFO, WARNING or ERROR (unmarked lines are INFO; the fatal line is ERROR)."""
+    if is_fatal_line(line):
+        return "ERROR"
     match = _LEVEL_RE.match(line)
     if not match:
         return "INFO"
@@ -234,17 +241,20 @@ def line_level(line: str) -> str:
 
 
 def last_error_line(lines: Iterable[str]) -> Optional[str]:
-    """The last ERROR-level line, else the last non-empty line."""
+    """The tap's fatal line (`tap-gitlab: ...`), else the last ERROR-level line, else the last non-empty line."""
     last_any: Optional[str] = None
     last_error: Optional[str] = None
+    last_fatal: Optional[str] = None
     for raw in lines:
         line = raw.strip()
         if not line:
             continue
         last_any = line
-        if line_level(line) == "ERROR":
+        if is_fatal_line(line):
+            last_fatal = line
+        elif line_level(line) == "ERROR":
             last_error = line
-    return last_error or last_any
+    return last_fatal or last_error or last_any
 
 
 def forward_log_line(log: Any, line: str) -> None:
@@ -347,6 +357,9 @@ def run_sync(
         try:
             assert proc.stdout is not None
             for raw in proc.stdout:
+                if not raw.endswith("\n") and proc.wait() != 0:
+                    # A line cut off by the tap's death (killed, out of memory): the exit code says what happened.
+                    break
                 line = raw.strip()
                 if not line:
                     continue

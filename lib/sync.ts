@@ -112,7 +112,7 @@ class Run {
   stateValue(extra: Partial<TapState> = {}): TapState {
     const value: TapState = { ...this.state, ...extra };
     // A run without the users stream keeps the list as it found it: those users are still owed.
-    if (this.users) value.users_pending = this.users.pendingIds();
+    if (this.users) value.users_pending = this.users.pendingEntries();
     return value;
   }
 
@@ -147,7 +147,7 @@ export async function runSync(opts: SyncOptions): Promise<RunSummary> {
 
   const users = selected.has('users') ? new UserCollector({ client, mode: config.userEnrichment, logger }) : null;
   if (users && Array.isArray(opts.state.users_pending)) {
-    users.restore(opts.state.users_pending.filter((x): x is number => Number.isInteger(x)));
+    users.restore(opts.state.users_pending);
   }
   const run = new Run(opts, selected, users);
   let fatal: unknown = null;
@@ -355,14 +355,24 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
     }
     return ctx.budgeted ? null : steal();
   };
+  /** A set-aside project whose bookmark has not moved yet (lookback re-reads, say): out of budget, it still goes on. */
+  const unmovedSetAside = (): RangeJob | null => {
+    const i = setAside.findIndex((j) => j.progressFrom !== null && j.range.cursor !== null && Date.parse(j.range.cursor) <= Date.parse(j.progressFrom));
+    return i < 0 ? null : (setAside.splice(i, 1)[0] as RangeJob);
+  };
   // Set when a job fails: a worker waiting in take() must then end, not start another job.
   let failed = false;
   /** The next job; waits while none is ready but a job still running may make one. */
   const take = async (): Promise<Job | null> => {
     for (;;) {
-      if (!run.budgetLeft && (nextProject < projects.length || setAside.length > 0)) run.cutShort = true;
-      if (failed || run.halted || !run.budgetLeft) return null;
-      const job = next();
+      if (failed || run.halted) return null;
+      // Out of budget, only the set-aside projects that have not moved yet go on, until they move:
+      // otherwise a run whose budget the others use up would leave them where they were, run after run.
+      const job = run.budgetLeft ? next() : unmovedSetAside();
+      if (job === null && !run.budgetLeft) {
+        if (nextProject < projects.length || setAside.length > 0) run.cutShort = true;
+        if (running === 0) return null;
+      }
       if (job !== null) {
         running += 1;
         return job;

@@ -217,3 +217,15 @@ t.test('a user named again by another worker while its record is being written i
   t.equal(collector.pendingCount, 0);
   t.equal(fm.callHistory.calls().length, 1, 'one lookup');
 });
+
+t.test('the pending list round-trips through the state: embedded users as objects, plain ids of older states as ids, anything else skipped', async (t) => {
+  const { collector } = setup('none');
+  collector.add([user(7)]);
+  const entries = collector.pendingEntries();
+  t.same(entries, [user(7)], 'the embedded object, as the state holds it');
+  const next = setup('none');
+  next.collector.restore([...entries, 8, 'nine', { id: 'x' }, null]);
+  t.same(next.collector.pendingEntries(), [user(7), 8]);
+  await next.collector.flush(next.write, { all: true });
+  t.same(next.out.map((u) => [u.id, u.username]), [[7, 'user7']], 'user 7 emitted with its fields; the plain id 8 waits');
+});

@@ -254,5 +254,39 @@ class StderrLevels(unittest.TestCase):
         self.assertIsNone(connector.last_error_line([]))
 
 
+class TapFailuresAreReportedByTheirCause(unittest.TestCase):
+    @staticmethod
+    def script(body):
+        import stat
+        import textwrap
+        fd, path = tempfile.mkstemp(suffix=".sh")
+        os.write(fd, ("#!/bin/sh\n" + textwrap.dedent(body)).encode())
+        os.close(fd)
+        os.chmod(path, stat.S_IRWXU)
+        return [path]
+
+    def test_the_taps_fatal_line_is_the_error_not_an_earlier_error_log_line(self):
+        cmd = self.script("""
+            echo '2024-05-01T10:00:00.000Z ERROR Configured project 999999: GitLab answered 404' >&2
+            echo 'tap-gitlab: GitLab answered 500 to GET /api/v4/projects/101/merge_requests after 8 retries' >&2
+            exit 1
+        """)
+        log = RecordingLogging()
+        with self.assertRaises(connector.TapError) as ctx:
+            connector.run_sync({"gitlab_token": "glpat-test"}, {}, RecordingOperations(), log, command=cmd)
+        self.assertIn("answered 500", str(ctx.exception))
+        self.assertIn(("SEVERE", "tap-gitlab: GitLab answered 500 to GET /api/v4/projects/101/merge_requests after 8 retries"), log.lines)
+
+    def test_a_tap_killed_in_the_middle_of_a_line_is_reported_by_its_exit_not_as_a_protocol_error(self):
+        cmd = self.script("""
+            printf '%s\\n' '{"type":"SCHEMA","stream":"projects","key_properties":["id"],"schema":{"type":"object"}}'
+            printf '%s' '{"type":"RECORD","stream":"projects","record":{"id":1,"na'
+            kill -9 $$
+        """)
+        with self.assertRaises(connector.TapError) as ctx:
+            connector.run_sync({"gitlab_token": "glpat-test"}, {}, RecordingOperations(), RecordingLogging(), command=cmd)
+        self.assertIn("exited with code -9", str(ctx.exception))
+
+
 if __name__ == "__main__":
     unittest.main()

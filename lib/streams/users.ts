@@ -7,11 +7,13 @@
  * - `per_user`: `GET /users/:id` per user (slow; GitLab allows 300 per 10 minutes);
  * - `none`: the embedded fields only, no request.
  * Users waiting for enrichment are listed in the state (`users_pending`) so that a run stopped
- * between a merge request page and the users batch still emits them on the next run. Such an id
- * is dropped as gone only when a lookup that could answer for it ran and did not find it; when
- * none could (`none`, or GraphQL unavailable), it stays pending until a merge request names the
- * user again (its embedded fields are emitted then) or a lookup can answer: never emitted as a
- * row of nulls that would blank one an earlier run loaded.
+ * between a merge request page and the users batch still emits them on the next run: each with the
+ * user object the merge request embedded, so that it is emitted as an uninterrupted run would emit
+ * it (a lookup's profile over those fields, or the fields alone when no lookup answers for it).
+ * An id alone (states of older versions) is dropped as gone only when a lookup that could answer
+ * for it ran and did not find it; when none could (`none`, or GraphQL unavailable) it stays
+ * pending until a merge request names the user again: never emitted as a row of nulls that would
+ * blank one an earlier run loaded.
  */
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -21,6 +23,7 @@ import { keysetPages } from '../gitlab/pagination.js';
 import { rawBoolean, rawString } from '../singer/raw-input.js';
 import type { Logger } from '../log.js';
 import { toUserRecord, type EmbeddedUser, type UserRecord } from './users-schema.js';
+import { toEmbeddedUser } from './merge-requests-schema.js';
 
 export type UserEnrichment = 'graphql' | 'admin' | 'per_user' | 'none';
 export const USER_BATCH_SIZE = 100;
@@ -99,9 +102,35 @@ export class UserCollector {
     }
   }
 
-  /** Ids left pending by an earlier run (from the state): emitted from their profile alone. */
-  restore(ids: readonly number[]): void {
-    for (const id of ids) if (!this.pending.has(id) && !this.emitted.has(id)) this.pending.set(id, null);
+  /**
+   * Users left pending by an earlier run (the state's `users_pending`): each the user object a merge
+   * request embedded (what `pendingEntries` writes), or an id alone (older states). Entries that are
+   * neither are skipped.
+   */
+  restore(entries: readonly unknown[]): void {
+    for (const entry of entries) {
+      let id: number;
+      let embedded: EmbeddedUser | null = null;
+      if (Number.isInteger(entry)) id = entry as number;
+      else {
+        try {
+          embedded = toEmbeddedUser(entry);
+        } catch {
+          continue;
+        }
+        id = embedded.id;
+      }
+      if (this.emitted.has(id)) continue;
+      if (!this.pending.has(id) || this.pending.get(id) === null) this.pending.set(id, embedded);
+    }
+  }
+
+  /**
+   * What the state lists as `users_pending`: each pending user's embedded object (so that a next run
+   * can emit it even when no lookup answers for it), or its id when only the id is known.
+   */
+  pendingEntries(): Array<number | EmbeddedUser> {
+    return [...this.pending.entries()].map(([id, embedded]) => embedded ?? id);
   }
 
   get pendingCount(): number {
