@@ -603,45 +603,41 @@ function oneProject(authorOf: (id: number) => number = (id) => id, known = 15) {
   return fakeGitLab({ projects: [project(1, 'a')], mrs, users: Array.from({ length: known }, (_, i) => user(i + 1)) });
 }
 
-t.test('users pending from an interrupted run are emitted by the next one with their embedded fields, even when no lookup can answer', async (t) => {
-  for (const enrichment of ['none', 'graphql'] as const) {
-    const gl = oneProject();
-    const stop = new AbortController();
-    gl.onMrRequest = (n) => {
-      if (n === 2) stop.abort();
-    };
-    const config = testConfig({ pageSize: 5, userEnrichment: enrichment });
-    const first = await runOnce({ gitlab: gl, config, signal: stop.signal });
-    gl.onMrRequest = undefined;
-    const pending = (first.lastState?.users_pending ?? []) as Array<{ id: number; username: string }>;
-    t.ok(pending.length > 0 && pending.every((u) => typeof u === 'object' && typeof u.username === 'string'), `${enrichment}: the state holds the embedded users`);
-    // GraphQL unavailable from now on (403): the next run falls back to the embedded fields.
-    const inner = gl.fetch;
-    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
-      if (url.endsWith('/api/graphql')) return new Response(JSON.stringify({ message: '403 Forbidden' }), { status: 403, headers: { 'content-type': 'application/json' } });
-      return inner(input, init);
-    }) as typeof globalThis.fetch;
-    const second = await runOnce({ gitlab: { ...gl, fetch }, config, state: first.lastState });
-    const users = new Set([...recordIds(first.messages, 'users'), ...recordIds(second.messages, 'users')]);
-    for (const id of recordIds(first.messages, 'merge_requests')) t.ok(users.has(id), `${enrichment}: the author of MR ${id} is emitted`);
-    t.same(second.lastState?.users_pending, [], `${enrichment}: nothing left pending`);
-  }
-});
-
-t.test('a user GraphQL does not list is emitted from its embedded fields after an interruption, as without one', async (t) => {
-  const authorOf = (id: number) => (id === 1 ? 99 : id);
-  const plain = await runOnce({ gitlab: oneProject(authorOf), config: testConfig({ pageSize: 5 }) });
-  t.ok(recordIds(plain.messages, 'users').includes(99), 'an uninterrupted run emits user 99 from the merge request');
-  const gl = oneProject(authorOf);
+t.test('with user_enrichment none the users of every page are emitted before its STATE: an interrupted run owes none', async (t) => {
+  const gl = oneProject();
   const stop = new AbortController();
   gl.onMrRequest = (n) => {
     if (n === 2) stop.abort();
   };
-  const first = await runOnce({ gitlab: gl, config: testConfig({ pageSize: 5 }), signal: stop.signal });
+  const first = await runOnce({ gitlab: gl, config: testConfig({ pageSize: 5, userEnrichment: 'none' }), signal: stop.signal });
+  const users = new Set(recordIds(first.messages, 'users'));
+  for (const id of recordIds(first.messages, 'merge_requests')) t.ok(users.has(id), `the author of MR ${id} is emitted by the same run`);
+  t.same(first.lastState?.users_pending, [], 'nothing owed');
+});
+
+t.test('users owed by an interrupted run wait while GraphQL is unavailable, and are emitted once it answers again', async (t) => {
+  const gl = oneProject();
+  const stop = new AbortController();
+  gl.onMrRequest = (n) => {
+    if (n === 2) stop.abort();
+  };
+  const config = testConfig({ pageSize: 5 });
+  const first = await runOnce({ gitlab: gl, config, signal: stop.signal });
   gl.onMrRequest = undefined;
-  const second = await runOnce({ gitlab: gl, config: testConfig({ pageSize: 5 }), state: first.lastState });
-  t.ok([...recordIds(first.messages, 'users'), ...recordIds(second.messages, 'users')].includes(99));
+  const owed = (first.lastState?.users_pending ?? []) as number[];
+  t.ok(owed.length > 0, 'the interrupted run owes users');
+  const inner = gl.fetch;
+  const down = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
+    if (url.endsWith('/api/graphql')) return new Response(JSON.stringify({ message: '403 Forbidden' }), { status: 403, headers: { 'content-type': 'application/json' } });
+    return inner(input, init);
+  }) as typeof globalThis.fetch;
+  const second = await runOnce({ gitlab: { ...gl, fetch: down }, config, state: first.lastState });
+  for (const id of owed) t.ok((second.lastState?.users_pending as number[]).includes(id), `user ${id} still owed, not dropped and not a row of nulls`);
+  t.notOk(second.messages.some((m) => m.type === 'RECORD' && m.stream === 'users' && (m.record as { username: unknown }).username === null), 'no row of nulls');
+  const third = await runOnce({ gitlab: gl, config, state: second.lastState });
+  const users = new Set([...recordIds(first.messages, 'users'), ...recordIds(second.messages, 'users'), ...recordIds(third.messages, 'users')]);
+  for (const id of recordIds(first.messages, 'merge_requests')) t.ok(users.has(id), `the author of MR ${id} is emitted`);
 });
 
 t.test('out of budget, a set-aside project whose lookback re-reads have not moved it yet goes on until it moves', async (t) => {

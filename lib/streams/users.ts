@@ -7,13 +7,13 @@
  * - `per_user`: `GET /users/:id` per user (slow; GitLab allows 300 per 10 minutes);
  * - `none`: the embedded fields only, no request.
  * Users waiting for enrichment are listed in the state (`users_pending`) so that a run stopped
- * between a merge request page and the users batch still emits them on the next run: each with the
- * user object the merge request embedded, so that it is emitted as an uninterrupted run would emit
- * it (a lookup's profile over those fields, or the fields alone when no lookup answers for it).
- * An id alone (states of older versions) is dropped as gone only when a lookup that could answer
- * for it ran and did not find it; when none could (`none`, or GraphQL unavailable) it stays
- * pending until a merge request names the user again: never emitted as a row of nulls that would
- * blank one an earlier run loaded.
+ * between a merge request page and the users batch still emits them on the next run. Ids are
+ * listed (a STATE per page cannot carry thousands of user objects); a restored id is dropped as
+ * gone only when a lookup that could answer for it ran and did not find it; when none could
+ * (GraphQL unavailable) it stays pending, for a later run's lookup or a merge request naming the
+ * user again: never emitted as a row of nulls that would blank one an earlier run loaded. Without
+ * lookups (`none`, or after the GraphQL fallback) users are emitted before every STATE, and any
+ * still pending are listed as their embedded objects.
  */
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -126,10 +126,13 @@ export class UserCollector {
   }
 
   /**
-   * What the state lists as `users_pending`: each pending user's embedded object (so that a next run
-   * can emit it even when no lookup answers for it), or its id when only the id is known.
+   * What the state lists as `users_pending`: ids, which a next run looks up (an id stays pending
+   * until a lookup answers for it or a merge request names the user again). Without lookups
+   * (`none`, or after the GraphQL fallback) users are emitted before every STATE, and the ones still
+   * pending are written as their embedded objects, so that a next run can emit them as they are.
    */
   pendingEntries(): Array<number | EmbeddedUser> {
+    if (this.mode !== 'none') return [...this.pending.keys()];
     return [...this.pending.entries()].map(([id, embedded]) => embedded ?? id);
   }
 
@@ -169,6 +172,12 @@ export class UserCollector {
    */
   async flushSoon(write: (record: UserRecord) => Promise<void>): Promise<void> {
     this.throwIfFailed();
+    if (this.mode === 'none') {
+      // Nothing to look up: the users go out now, before the STATE that follows the page, so that no
+      // state has to carry what is known of them (a plain id left pending says nothing).
+      await this.flush(write, { all: true });
+      return;
+    }
     if (this.pending.size >= USER_BATCH_SIZE && this.background === null) {
       const job: Promise<void> = this.flush(write, { all: false })
         .catch((error: unknown) => {
