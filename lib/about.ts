@@ -17,7 +17,8 @@ export function settingsJsonSchema(): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   for (const s of configSettings) {
     properties[s.name] = propertySchema(s, s.description);
-    for (const alias of s.aliases) properties[alias] = propertySchema(s, `Alias of ${s.name}.`);
+    // No default for an alias: a tool that writes defaults (Meltano) would set both names, and a user's value for one would conflict with the other's default.
+    for (const alias of s.aliases) properties[alias] = propertySchema(s, `Alias of ${s.name}.`, false);
   }
   const required = configSettings.filter((s) => s.required);
   return {
@@ -28,14 +29,14 @@ export function settingsJsonSchema(): Record<string, unknown> {
   };
 }
 
-function propertySchema(s: ConfigSetting, description: string): Record<string, unknown> {
+function propertySchema(s: ConfigSetting, description: string, withDefault = true): Record<string, unknown> {
   const p: Record<string, unknown> = { type: s.type, description };
   if (s.type === 'array') p.items = { type: s.name === 'gitlab_project_ids' ? ['integer', 'string'] : 'string' };
   if (s.format) p.format = s.format;
   if (s.enum) p.enum = [...s.enum];
   if (s.minimum !== undefined) p.minimum = s.minimum;
   if (s.maximum !== undefined) p.maximum = s.maximum;
-  if (s.default !== null) p.default = s.default;
+  if (withDefault && s.default !== null) p.default = s.default;
   if (s.secret) {
     p.secret = true;
     p.writeOnly = true;

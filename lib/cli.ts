@@ -80,6 +80,13 @@ async function parseArgs(argv: string[], io: CliIo): Promise<CliArgs | null> {
     return null;
   }
   if (a._.length > 0) throw new UsageError(`Unexpected argument ${String(a._[0])}. Run tap-gitlab --help for usage.`);
+  // yargs makes a repeated option a list: only --config may be given more than once.
+  const repeated = (['state', 'catalog', 'properties', 'format', 'log-level'] as const).filter((o) => Array.isArray(a[o]));
+  if (repeated.length > 0) throw new UsageError(`Give --${repeated[0]} once. Run tap-gitlab --help for usage.`);
+  for (const o of ['state', 'catalog', 'properties'] as const) {
+    const v = a[o];
+    if (typeof v === 'string' && v.trim() === '') throw new UsageError(`--${o} needs a file name. Run tap-gitlab --help for usage.`);
+  }
   const modes = (['discover', 'test', 'list-projects'] as const).filter((m) => a[m] === true);
   if (modes.length > 1) throw new UsageError(`Choose one of ${modes.map((m) => `--${m}`).join(' and ')}, not both.`);
   if (a.catalog !== undefined && a.properties !== undefined && a.catalog !== a.properties) {

@@ -65,3 +65,10 @@ t.test('the README config table is the --about markdown table', async (t) => {
   while (end < lines.length && lines[end]?.startsWith('|')) end++;
   t.equal(lines.slice(start, end).join('\n'), settingsMarkdownTable(), 'regenerate it with: node bin/tap-gitlab --about --format markdown');
 });
+
+t.test('an alias has no default in the JSON settings, so that a tool writing defaults does not set it beside its setting', async (t) => {
+  const props = (settingsJsonSchema() as { properties: Record<string, { default?: unknown }> }).properties;
+  t.equal(props.gitlab_base_url?.default, 'https://gitlab.com');
+  t.notOk('default' in (props.api_url ?? {}), 'api_url');
+  t.notOk('default' in (props.private_token ?? {}), 'private_token');
+});

@@ -373,3 +373,19 @@ t.test('--list-projects prints a table of selected and left-out projects', async
 t.test('the project table says "none" for an empty section', async (t) => {
   t.equal(formatProjectTable([], []), 'Would sync 0 projects: none\n\nLeft out 0 projects: none\n');
 });
+
+t.test('an option given twice (other than --config) or a state or catalog without a file name exits 2, before anything runs', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--about', '--format', 'json', '--format', 'json'], /Give --format once/],
+    [['--config', 'c.json', '--log-level', 'debug', '--log-level', 'warn'], /Give --log-level once/],
+    [['--config', 'c.json', '--state', 'a.json', '--state', 'a.json'], /Give --state once/],
+    [['--config', 'c.json', '--state', ''], /--state needs a file name/],
+    [['--config', 'c.json', '--catalog', ' '], /--catalog needs a file name/],
+  ];
+  for (const [argv, message] of cases) {
+    const io = fakeIo(t, { 'c.json': json({ gitlab_token: TOKEN, gitlab_project_ids: '1' }), 'a.json': '{}' });
+    t.equal(await main(argv, io), 2, argv.join(' '));
+    t.match(io.stderr.text, message);
+    t.equal(io.stdout.text, '', 'nothing on stdout');
+  }
+});
