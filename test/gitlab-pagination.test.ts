@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import fetchMock from 'fetch-mock';
 import type { CallLog } from 'fetch-mock';
-import { GitLabClient } from '../lib/gitlab/client.js';
+import { GitLabClient, type Query } from '../lib/gitlab/client.js';
 import { keysetPages, offsetPages, seekPages, type Page, type SeekPage } from '../lib/gitlab/pagination.js';
 import { fakeClock } from '../lib/clock.js';
 import { memoryLogger } from '../lib/log.js';
@@ -266,6 +266,40 @@ function mrServer(fm: ReturnType<typeof fetchMock.createInstance>, rows: Mr[], b
   });
 }
 
+/**
+ * Seeks through `rows` while they change: each edit [request n, row index, updated_at] is made just
+ * before the n-th request is answered. Returns the calls, the pages and the ids read in order.
+ */
+async function scanWhileEditing(rows: Mr[], edits: Array<[number, number, string]>, opts: { query: Query; updatedAfter: string | null; pageSize: number; until?: () => string | null }) {
+  const { fm, client } = setup();
+  mrServer(fm, rows, (n) => {
+    for (const [at, row, to] of edits) if (n === at) (rows[row] as Mr).updated_at = to;
+  });
+  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', opts));
+  return { fm, pages, got: ids(pages) };
+}
+
+/**
+ * The requests of a scan from the start through a tie at ts(0): the first page, `steps` pages at
+ * the tie, one re-read of `reread` pages, then the request just after the tie.
+ */
+function steppedTie(steps: number, reread: number): string[] {
+  return [
+    'page=1 after=-',
+    ...range(1, steps).map((r) => `page=${r.id} after=${ts(0)}`),
+    ...range(1, reread).map((r) => `page=${r.id} after=${ts(0)} before=${through(0)}`),
+    `page=1 after=${ts(0.001)}`,
+  ];
+}
+
+/** Rows 1..tie at ts(0) (a bulk edit), then tie+1..last at ts(id). */
+function tieThenLater(tie: number, last: number): Mr[] {
+  const rows: Mr[] = [];
+  for (let i = 1; i <= tie; i++) rows.push({ id: i, updated_at: ts(0) });
+  for (let i = tie + 1; i <= last; i++) rows.push({ id: i, updated_at: ts(i) });
+  return rows;
+}
+
 function seekQueries(fm: ReturnType<typeof fetchMock.createInstance>): string[] {
   return urls(fm).map((u) => {
     const q = new URL(u).searchParams;
@@ -337,50 +371,25 @@ t.test('150 rows sharing one updated_at are read completely, each exactly once',
   t.equal(got.length, 150);
   t.same(got, range(1, 150).map((r) => r.id));
   // The tie ends on a short page: it is re-read (to its last microsecond), and the scan looks once just after it.
-  t.same(seekQueries(fm), [
-    'page=1 after=-',
-    `page=1 after=${ts(0)}`,
-    `page=2 after=${ts(0)}`,
-    `page=1 after=${ts(0)} before=${through(0)}`,
-    `page=2 after=${ts(0)} before=${through(0)}`,
-    `page=1 after=${ts(0.001)}`,
-  ]);
+  t.same(seekQueries(fm), steppedTie(2, 2));
   for (const p of pages) t.equal(p.cursor, ts(0));
 });
 
 t.test('a tie of 150 rows followed by later rows steps through the tie, re-checks it, then seeks on', async (t) => {
   const { fm, client } = setup();
-  const rows: Mr[] = [];
-  for (let i = 1; i <= 150; i++) rows.push({ id: i, updated_at: ts(0) });
-  for (let i = 151; i <= 270; i++) rows.push({ id: i, updated_at: ts(i) });
+  const rows = tieThenLater(150, 270);
   mrServer(fm, rows);
   const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 100 }));
   const got = ids(pages);
   t.same(got, range(1, 270).map((r) => r.id), 'all 270 rows, each once, in order');
-  t.same(seekQueries(fm), [
-    'page=1 after=-',
-    `page=1 after=${ts(0)}`,
-    `page=2 after=${ts(0)}`,
-    `page=1 after=${ts(0)} before=${through(0)}`,
-    `page=2 after=${ts(0)} before=${through(0)}`,
-    // Just after the tie, not from the rows that followed it on its last page (a shift may have moved one back).
-    `page=1 after=${ts(0.001)}`,
-    `page=1 after=${ts(250)}`,
-  ]);
+  // Just after the tie, not from the rows that followed it on its last page (a shift may have moved one back).
+  t.same(seekQueries(fm), [...steppedTie(2, 2), `page=1 after=${ts(250)}`]);
   t.same(pages[pages.length - 1]?.cursor, ts(270));
 });
 
 t.test('a tie row edited while the tie is stepped does not make its neighbour disappear', async (t) => {
-  const { fm, client } = setup();
-  const rows: Mr[] = [];
-  for (let i = 1; i <= 150; i++) rows.push({ id: i, updated_at: ts(0) });
-  for (let i = 151; i <= 160; i++) rows.push({ id: i, updated_at: ts(i) });
   // Just before page 2 of the tie is read, MR 5 is edited: every later tie row slides back one slot.
-  mrServer(fm, rows, (n) => {
-    if (n === 3) (rows[4] as Mr).updated_at = ts(500);
-  });
-  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 100 }));
-  const got = ids(pages);
+  const { pages, got } = await scanWhileEditing(tieThenLater(150, 160), [[3, 4, ts(500)]], { query: {}, updatedAfter: null, pageSize: 100 });
   t.same([...new Set(got)].sort((a, b) => a - b), range(1, 160).map((r) => r.id), 'MR 101 is not lost');
   t.equal(got.filter((id) => id === 101).length, 1);
   t.equal(got.length, 161, 'only the edited MR 5 is read twice');
@@ -388,40 +397,18 @@ t.test('a tie row edited while the tie is stepped does not make its neighbour di
 });
 
 t.test('the first row after a page-aligned tie is not lost when a tie row is edited while the tie is stepped', async (t) => {
-  const { fm, client } = setup();
-  const rows: Mr[] = [];
-  for (let i = 1; i <= 10; i++) rows.push({ id: i, updated_at: ts(0) });
-  for (let i = 11; i <= 15; i++) rows.push({ id: i, updated_at: ts(i) });
   // Just before page 2 of the tie, MR 1 is edited: MR 11, the first row after the tie, slides onto page 1.
-  mrServer(fm, rows, (n) => {
-    if (n === 3) (rows[0] as Mr).updated_at = ts(500);
-  });
-  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: null, pageSize: 10 }));
-  const got = ids(pages);
+  const { fm, pages, got } = await scanWhileEditing(tieThenLater(10, 15), [[3, 0, ts(500)]], { query: {}, updatedAfter: null, pageSize: 10 });
   t.same([...new Set(got)].sort((a, b) => a - b), range(1, 15).map((r) => r.id), 'MR 11 is read');
   t.equal(got.length, 16, 'only the edited MR 1 is read twice');
-  t.same(seekQueries(fm), [
-    'page=1 after=-',
-    `page=1 after=${ts(0)}`,
-    `page=2 after=${ts(0)}`,
-    `page=1 after=${ts(0)} before=${through(0)}`,
-    `page=1 after=${ts(0.001)}`,
-  ]);
+  t.same(seekQueries(fm), steppedTie(2, 1));
   t.same(pages[pages.length - 1]?.cursor, ts(500));
 });
 
 t.test('a stepped tie that ends on a short page of the tie is re-read: a row that slid back is not lost', async (t) => {
-  const { fm, client } = setup();
-  const rows: Mr[] = [];
-  for (let i = 1; i <= 15; i++) rows.push({ id: i, updated_at: ts(0) });
-  for (let i = 16; i <= 18; i++) rows.push({ id: i, updated_at: ts(i) });
   // A range bounded at ts(20): MR 1 is edited past the bound just before page 2, so every tie row slides
   // back one slot, MR 11 onto page 1, and page 2 holds only tie rows and the rows up to the bound.
-  mrServer(fm, rows, (n) => {
-    if (n === 2) (rows[0] as Mr).updated_at = ts(500);
-  });
-  const pages = await collect(seekPages<Mr>(client, '/projects/1/merge_requests', { query: {}, updatedAfter: ts(0), pageSize: 10, until: () => ts(20) }));
-  const got = ids(pages);
+  const { fm, pages, got } = await scanWhileEditing(tieThenLater(15, 18), [[2, 0, ts(500)]], { query: {}, updatedAfter: ts(0), pageSize: 10, until: () => ts(20) });
   t.same([...new Set(got)].sort((a, b) => a - b), range(1, 18).map((r) => r.id), 'MR 11 is read');
   t.equal(got.length, 18, 'each once');
   t.same(seekQueries(fm), [

@@ -274,6 +274,19 @@ t.test('an abort (SIGTERM) stops at the next page boundary with a resumable STAT
 });
 
 t.test('a reader that closes stdout ends the run quietly, without an error', async (t) => {
+  let lines = 0;
+  const gl = smallWorld();
+  const summary = await syncInto(gl, (chunk) => {
+    lines += chunk.toString().split('\n').length - 1;
+    return lines >= 5;
+  });
+  t.equal(summary.stoppedBy, 'stdout_closed');
+  t.equal(summary.exitCode, 0);
+  t.notOk(gl.calls.includes('POST /api/graphql'), 'no more work once nobody reads');
+});
+
+/** Runs a sync of `gl` into an output that fails with EPIPE from the first chunk `closesAt` says yes to. */
+async function syncInto(gl: ReturnType<typeof fakeGitLab>, closesAt: (chunk: Buffer) => boolean) {
   const { createWriter } = await import('../lib/singer/writer.js');
   const { runSync } = await import('../lib/sync.js');
   const { selectStreams } = await import('../lib/singer/catalog.js');
@@ -281,21 +294,15 @@ t.test('a reader that closes stdout ends the run quietly, without an error', asy
   const { fakeClock } = await import('../lib/clock.js');
   const { memoryLogger } = await import('../lib/log.js');
   const { Writable } = await import('node:stream');
-  let lines = 0;
   const out = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      lines += chunk.toString().split('\n').length - 1;
-      if (lines >= 5) cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      if (closesAt(chunk)) cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
       else cb();
     },
   });
-  const gl = smallWorld();
   const config = testConfig();
-  const summary = await runSync({ config, state: parseState({}), selections: selectStreams(null, config), writer: createWriter(out), logger: memoryLogger(), fetch: gl.fetch, clock: fakeClock(), signal: new AbortController().signal });
-  t.equal(summary.stoppedBy, 'stdout_closed');
-  t.equal(summary.exitCode, 0);
-  t.notOk(gl.calls.includes('POST /api/graphql'), 'no more work once nobody reads');
-});
+  return runSync({ config, state: parseState({}), selections: selectStreams(null, config), writer: createWriter(out), logger: memoryLogger(), fetch: gl.fetch, clock: fakeClock(), signal: new AbortController().signal });
+}
 
 /** Project ids of the merge request list requests, in the order they were made. */
 const mrRequestProjects = (calls: string[]): number[] =>
@@ -575,22 +582,7 @@ t.test('a start_date in the future by mistake does not become a bookmark: once c
 });
 
 t.test('a reader that closes stdout during the last users batch is reported as such, not as a complete run', async (t) => {
-  const { createWriter } = await import('../lib/singer/writer.js');
-  const { runSync } = await import('../lib/sync.js');
-  const { selectStreams } = await import('../lib/singer/catalog.js');
-  const { parseState } = await import('../lib/singer/state.js');
-  const { fakeClock } = await import('../lib/clock.js');
-  const { memoryLogger } = await import('../lib/log.js');
-  const { Writable } = await import('node:stream');
-  const out = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      if (chunk.toString().includes('"type":"RECORD","stream":"users"')) cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
-      else cb();
-    },
-  });
-  const gl = fifteen();
-  const config = testConfig();
-  const summary = await runSync({ config, state: parseState({}), selections: selectStreams(null, config), writer: createWriter(out), logger: memoryLogger(), fetch: gl.fetch, clock: fakeClock(), signal: new AbortController().signal });
+  const summary = await syncInto(fifteen(), (chunk) => chunk.toString().includes('"type":"RECORD","stream":"users"'));
   t.equal(summary.stoppedBy, 'stdout_closed');
   t.equal(summary.exitCode, 0);
 });
