@@ -57,6 +57,12 @@ class Run {
   state: TapState;
   stop: StopReason | null = null;
   recordsWritten = 0;
+  /**
+   * Merge requests written again at or before their project's bookmark (lookback_minutes re-reads):
+   * not counted against max_records_per_sync, which would otherwise be spent, run after run, on
+   * re-reading the same window instead of moving on.
+   */
+  rereads = 0;
   /** Set where max_records_per_sync left work for a next run (a run that ends exactly at the limit is complete). */
   cutShort = false;
   readonly skipped: SkippedProject[] = [];
@@ -73,7 +79,7 @@ class Run {
 
   get budgetLeft(): boolean {
     const limit = this.opts.config.maxRecordsPerSync;
-    return limit === null || this.recordsWritten < limit;
+    return limit === null || this.recordsWritten - this.rereads < limit;
   }
 
   /** True when no new unit of work should start. */
@@ -416,6 +422,7 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
 async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: RangeJob, maxPages: number): Promise<boolean> {
   const { config } = run.opts;
   const { project, scan, range, progressFrom } = job;
+  const progressMs = progressFrom === null ? null : Date.parse(progressFrom);
   const { cursorStream } = ctx;
   const emitMrs = cursorStream === 'merge_requests';
   const writeUser = (u: Record<string, unknown>): Promise<void> => run.record('users', u);
@@ -438,6 +445,7 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
     })) {
       const split = scan.hasBoundaries;
       const records: MergeRequestRecord[] = [];
+      let rereads = 0;
       const claimed: number[] = [];
       for (const raw of page.items) {
         // A row exactly at a split point is read by the ranges on both sides: emit it once.
@@ -446,10 +454,14 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
           claimed.push(raw.id);
         }
         const { record, users } = mapMergeRequest(raw);
-        if (emitMrs) records.push(record);
+        if (emitMrs) {
+          records.push(record);
+          if (progressMs !== null && Date.parse(raw.updated_at) <= progressMs) rereads += 1;
+        }
         run.users?.add(users);
       }
       await run.records('merge_requests', records);
+      run.rereads += rereads;
       scan.commit(claimed);
       // Full batches are looked up in the background; this waits only when far behind.
       if (run.users) await run.users.flushSoon(writeUser);

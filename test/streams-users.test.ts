@@ -224,8 +224,8 @@ t.test('the pending list round-trips through the state: embedded users as object
   const entries = collector.pendingEntries();
   t.same(entries, [user(7)], 'the embedded object, as the state holds it');
   const next = setup('none');
-  next.collector.restore([...entries, 8, 'nine', { id: 'x' }, null]);
-  t.same(next.collector.pendingEntries(), [user(7), 8]);
+  next.collector.restore([...entries, 8, 'nine', { id: 'x' }, null, { id: 5 }]);
+  t.same(next.collector.pendingEntries(), [user(7), 8, 5], 'an object with nothing but an id counts as an id');
   await next.collector.flush(next.write, { all: true });
-  t.same(next.out.map((u) => [u.id, u.username]), [[7, 'user7']], 'user 7 emitted with its fields; the plain id 8 waits');
+  t.same(next.out.map((u) => [u.id, u.username]), [[7, 'user7']], 'user 7 emitted with its fields; the plain ids 8 and 5 wait');
 });

@@ -649,3 +649,20 @@ t.test('out of budget, a set-aside project whose lookback re-reads have not move
   }
   t.ok(saw200, 'MR 200, after project 1\'s bookmark, is emitted');
 });
+
+t.test('lookback re-reads do not count against max_records_per_sync: a budget smaller than the lookback windows still reaches every project', async (t) => {
+  const mrs: FakeMr[] = [];
+  const projects = [];
+  const partitions = [];
+  for (let p = 1; p <= 20; p += 1) {
+    projects.push(project(p, `p${p}`));
+    partitions.push({ context: { project_id: p }, replication_key: 'updated_at', replication_key_value: '2024-05-01T11:00:00.000Z' });
+    for (let i = 0; i < 30; i += 1) mrs.push(mr(p * 1000 + i, p, new Date(Date.UTC(2024, 4, 1, 10, 5 + i)).toISOString(), 1));
+  }
+  mrs.push(mr(999999, 20, '2024-05-01T11:30:00.000Z', 1));
+  const gl = fakeGitLab({ projects, mrs, users: [user(1)] });
+  const config = testConfig({ maxRecordsPerSync: 150, lookbackMinutes: 60, syncProjectsTable: false, syncUsersTable: false });
+  const res = await runOnce({ gitlab: gl, config, state: { version: 1, bookmarks: { merge_requests: { partitions } } } });
+  t.ok(recordIds(res.messages, 'merge_requests').includes(999999), 'the new merge request of project 20 is emitted');
+  t.equal(res.summary?.stoppedBy, 'complete', 'one new record is well within the budget');
+});

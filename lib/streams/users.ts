@@ -119,6 +119,8 @@ export class UserCollector {
           continue;
         }
         id = embedded.id;
+        // An object that says nothing but the id (a foreign or hand-edited state) is an id: never a row of nulls.
+        if (embedded.username === null && embedded.name === null) embedded = null;
       }
       if (this.emitted.has(id)) continue;
       if (!this.pending.has(id) || this.pending.get(id) === null) this.pending.set(id, embedded);
