@@ -56,13 +56,13 @@ function minusMinutes(ts: string | null, minutes: number): string | null {
 class Run {
   state: TapState;
   stop: StopReason | null = null;
-  recordsWritten = 0;
   /**
-   * Merge requests written again at or before their project's bookmark (lookback_minutes re-reads):
-   * not counted against max_records_per_sync, which would otherwise be spent, run after run, on
-   * re-reading the same window instead of moving on.
+   * What max_records_per_sync counts: project records, and merge requests new to their project's
+   * bookmark (read, whether emitted or only scanned for users). Not counted: merge requests read
+   * again at or before the bookmark (lookback_minutes), and users, which every run emits again for
+   * what it reads: counting them would spend the budget, run after run, on the same work.
    */
-  rereads = 0;
+  budgetUsed = 0;
   /** Set where max_records_per_sync left work for a next run (a run that ends exactly at the limit is complete). */
   cutShort = false;
   readonly skipped: SkippedProject[] = [];
@@ -79,7 +79,7 @@ class Run {
 
   get budgetLeft(): boolean {
     const limit = this.opts.config.maxRecordsPerSync;
-    return limit === null || this.recordsWritten - this.rereads < limit;
+    return limit === null || this.budgetUsed < limit;
   }
 
   /** True when no new unit of work should start. */
@@ -104,7 +104,7 @@ class Run {
     const sel = this.selected.get(stream);
     if (!sel) return;
     await this.opts.writer.writeRecord(stream, projectRecord(rec, sel), this.now());
-    this.recordsWritten += 1;
+    if (stream === 'projects') this.budgetUsed += 1;
   }
 
   /** A page of records, extracted together: one call, one `time_extracted`. */
@@ -112,7 +112,6 @@ class Run {
     const sel = this.selected.get(stream);
     if (!sel || recs.length === 0) return;
     await this.opts.writer.writeRecords(stream, sel.fields === null ? recs : recs.map((r) => projectRecord(r, sel)), this.now());
-    this.recordsWritten += recs.length;
   }
 
   stateValue(extra: Partial<TapState> = {}): TapState {
@@ -270,6 +269,8 @@ interface RangeJob {
    * (lookback_minutes starts the scan before the bookmark, and a bookmark never moves back).
    */
   progressFrom: string | null;
+  /** The ids the stored bookmark lists at `progressFrom` (rows at it with other ids are new). */
+  progressIds: ReadonlySet<number>;
 }
 
 type Job = { project: ProjectRef } | RangeJob;
@@ -400,7 +401,9 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
       // Rows already emitted at the bookmark are skipped only when the scan starts exactly there.
       const seen = startCursor !== null && startCursor === bookmark ? getBookmarkIds(run.state, cursorStream, project.id) : [];
       const scan = new ProjectScan(startCursor, seen);
-      const first: RangeJob = { project, scan, range: scan.ranges[0] as ScanRange, progressFrom: later(bookmark, startCursor) };
+      const progressFrom = later(bookmark, startCursor);
+      const progressIds = progressFrom !== null && progressFrom === bookmark ? getBookmarkIds(run.state, cursorStream, project.id) : [];
+      const first: RangeJob = { project, scan, range: scan.ranges[0] as ScanRange, progressFrom, progressIds: new Set(progressIds) };
       if (!(await readRange(run, client, ctx, first, 1))) return;
       if (rowsLeft(first) >= LARGE_PROJECT_ROWS) await readRange(run, client, ctx, first, Number.POSITIVE_INFINITY);
       else setAside.push(first);
@@ -421,7 +424,7 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
  */
 async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: RangeJob, maxPages: number): Promise<boolean> {
   const { config } = run.opts;
-  const { project, scan, range, progressFrom } = job;
+  const { project, scan, range, progressFrom, progressIds } = job;
   const progressMs = progressFrom === null ? null : Date.parse(progressFrom);
   const { cursorStream } = ctx;
   const emitMrs = cursorStream === 'merge_requests';
@@ -445,7 +448,7 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
     })) {
       const split = scan.hasBoundaries;
       const records: MergeRequestRecord[] = [];
-      let rereads = 0;
+      let fresh = 0;
       const claimed: number[] = [];
       for (const raw of page.items) {
         // A row exactly at a split point is read by the ranges on both sides: emit it once.
@@ -454,14 +457,13 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
           claimed.push(raw.id);
         }
         const { record, users } = mapMergeRequest(raw);
-        if (emitMrs) {
-          records.push(record);
-          if (progressMs !== null && Date.parse(raw.updated_at) <= progressMs) rereads += 1;
-        }
+        if (emitMrs) records.push(record);
+        const at = Date.parse(raw.updated_at);
+        if (progressMs === null || at > progressMs || (at === progressMs && !progressIds.has(raw.id))) fresh += 1;
         run.users?.add(users);
       }
       await run.records('merge_requests', records);
-      run.rereads += rereads;
+      run.budgetUsed += fresh;
       scan.commit(claimed);
       // Full batches are looked up in the background; this waits only when far behind.
       if (run.users) await run.users.flushSoon(writeUser);

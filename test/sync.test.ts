@@ -650,19 +650,47 @@ t.test('out of budget, a set-aside project whose lookback re-reads have not move
   t.ok(saw200, 'MR 200, after project 1\'s bookmark, is emitted');
 });
 
-t.test('lookback re-reads do not count against max_records_per_sync: a budget smaller than the lookback windows still reaches every project', async (t) => {
+/** 20 projects, each with 30 merge requests (each by its own author) in the hour before its bookmark; one new merge request in project 20. */
+function lookbackWorld() {
   const mrs: FakeMr[] = [];
   const projects = [];
   const partitions = [];
+  const users = [user(1)];
   for (let p = 1; p <= 20; p += 1) {
     projects.push(project(p, `p${p}`));
     partitions.push({ context: { project_id: p }, replication_key: 'updated_at', replication_key_value: '2024-05-01T11:00:00.000Z' });
-    for (let i = 0; i < 30; i += 1) mrs.push(mr(p * 1000 + i, p, new Date(Date.UTC(2024, 4, 1, 10, 5 + i)).toISOString(), 1));
+    for (let i = 0; i < 30; i += 1) {
+      users.push(user(p * 100 + i));
+      mrs.push(mr(p * 1000 + i, p, new Date(Date.UTC(2024, 4, 1, 10, 5 + i)).toISOString(), p * 100 + i));
+    }
   }
   mrs.push(mr(999999, 20, '2024-05-01T11:30:00.000Z', 1));
-  const gl = fakeGitLab({ projects, mrs, users: [user(1)] });
-  const config = testConfig({ maxRecordsPerSync: 150, lookbackMinutes: 60, syncProjectsTable: false, syncUsersTable: false });
-  const res = await runOnce({ gitlab: gl, config, state: { version: 1, bookmarks: { merge_requests: { partitions } } } });
-  t.ok(recordIds(res.messages, 'merge_requests').includes(999999), 'the new merge request of project 20 is emitted');
-  t.equal(res.summary?.stoppedBy, 'complete', 'one new record is well within the budget');
+  return { gl: fakeGitLab({ projects, mrs, users }), partitions };
+}
+
+t.test('max_records_per_sync counts neither lookback re-reads nor users: a budget smaller than the lookback windows still reaches every project', async (t) => {
+  for (const [label, over, stream] of [
+    ['merge requests and users', {}, 'merge_requests'],
+    ['users only', { syncMergeRequestsTable: false }, 'users'],
+  ] as const) {
+    const { gl, partitions } = lookbackWorld();
+    const config = testConfig({ maxRecordsPerSync: 150, lookbackMinutes: 60, syncProjectsTable: false, ...over });
+    const res = await runOnce({ gitlab: gl, config, state: { version: 1, bookmarks: { [stream]: { partitions } } } });
+    t.equal(res.summary?.stoppedBy, 'complete', `${label}: one new merge request is well within the budget`);
+    if (stream === 'merge_requests') t.ok(recordIds(res.messages, 'merge_requests').includes(999999), `${label}: the new merge request of project 20`);
+    t.ok(recordIds(res.messages, 'users').includes(1), `${label}: its author`);
+  }
+});
+
+t.test('rows at the bookmark\'s own instant that the bookmark does not list count against max_records_per_sync', async (t) => {
+  const T = '2024-01-01T00:00:00.000Z';
+  const mrs: FakeMr[] = [];
+  for (let i = 1; i <= 500; i += 1) mrs.push(mr(i, 1, T)); // a bulk edit wider than the budget
+  for (let i = 501; i <= 1100; i += 1) mrs.push(mr(i, 1, new Date(Date.parse(T) + i * 1000).toISOString()));
+  const gl = fakeGitLab({ projects: [project(1, 'p')], mrs, users: [user(1)] });
+  const config = testConfig({ maxRecordsPerSync: 250, syncProjectsTable: false, syncUsersTable: false });
+  const first = await runOnce({ gitlab: gl, config });
+  t.equal(first.summary?.stoppedBy, 'max_records');
+  const second = await runOnce({ gitlab: gl, config, state: first.lastState });
+  t.ok(recordIds(second.messages, 'merge_requests').length <= 350, `the second run stops near the budget (${recordIds(second.messages, 'merge_requests').length})`);
 });
