@@ -13,6 +13,7 @@ import { GitLabHttpError, InterruptedError, ProjectsFailedError, TapError } from
 import { clientForConfig } from './client-for-config.js';
 import type { GitLabClient } from './gitlab/client.js';
 import { seekPages } from './gitlab/pagination.js';
+import { compareTimestamps } from './time.js';
 import type { Logger } from './log.js';
 import { runWorkers } from './pool.js';
 import { ProjectScan, type ScanRange } from './scan-ranges.js';
@@ -44,7 +45,7 @@ type StopReason = RunSummary['stoppedBy'];
 function later(a: string | null, b: string | null): string | null {
   if (a === null) return b;
   if (b === null) return a;
-  return Date.parse(a) >= Date.parse(b) ? a : b;
+  return compareTimestamps(a, b) >= 0 ? a : b;
 }
 
 function minusMinutes(ts: string | null, minutes: number): string | null {
@@ -242,7 +243,8 @@ async function syncProjects(run: Run, client: GitLabClient, discovery: Discovery
     const rec = toProjectRecord(raw);
     const bookmark = getBookmark(run.state, 'projects', ref.id);
     const version = rec.updated_at ?? rec.last_activity_at ?? rec.created_at;
-    if (bookmark !== null && version !== null && Date.parse(version) <= Date.parse(bookmark)) continue;
+    // Compared to the microsecond: a bookmark may carry more digits than Date.parse reads.
+    if (bookmark !== null && version !== null && compareTimestamps(version, bookmark) <= 0) continue;
     await run.record('projects', rec);
     if (version !== null) run.state = setBookmark(run.state, 'projects', ref.id, version);
     if (++sinceCheckpoint >= 100) {

@@ -59,7 +59,7 @@ t.test('reads the singer-io layout bookmarks.<stream>.<project_id>', async (t) =
   t.equal(s.currently_syncing, 'merge_requests');
 });
 
-t.test('ignores Meltano SDK partitions it cannot use instead of crashing', async (t) => {
+t.test('keeps Meltano SDK partitions it cannot use, without reading them as bookmarks or crashing', async (t) => {
   const s = parseState({
     bookmarks: {
       merge_requests: {
@@ -73,7 +73,14 @@ t.test('ignores Meltano SDK partitions it cannot use instead of crashing', async
       projects: { replication_key: 'updated_at', replication_key_value: '2024-01-01T00:00:00Z' },
     },
   });
-  t.same(s.bookmarks.merge_requests?.partitions, [part(11, '2024-02-02T00:00:00.000Z')]);
+  t.same(s.bookmarks.merge_requests?.partitions, [
+    { context: { project_path: 'acme/app' }, replication_key: 'updated_at', replication_key_value: '2024-01-01T00:00:00Z' },
+    { context: { project_id: 9 }, replication_key: 'created_at', replication_key_value: '2024-01-01T00:00:00Z' },
+    { context: { project_id: 10 }, progress_markers: { Note: 'not resumable' } },
+    part(11, '2024-02-02T00:00:00.000Z'),
+  ]);
+  t.equal(getBookmark(s, 'merge_requests', 9), null);
+  t.equal(getBookmark(s, 'merge_requests', 10), null);
   t.equal(getBookmark(s, 'projects', 1), null, 'a stream-wide bookmark is not applied to projects');
   t.equal(s.bookmarks.projects?.['replication_key_value' as never], '2024-01-01T00:00:00Z', 'but it is kept');
 });
@@ -147,4 +154,20 @@ t.test('a users-only run keeps its merge request cursor under bookmarks.users', 
   const back = parseState(JSON.parse(JSON.stringify(s)));
   t.same(back, s);
   t.throws(() => parseState({ bookmarks: { users: { partitions: 'x' } } }), { message: /"bookmarks\.users\.partitions" must be an array/ });
+});
+
+t.test('partitions this tap cannot use (keyed by path, another replication key) are kept and printed back as they came', async (t) => {
+  const foreignByPath = { context: { project_path: 'g/p' }, replication_key: 'updated_at', replication_key_value: '2024-01-01T00:00:00Z', progress_markers: { n: 1 } };
+  const foreignKey = { context: { project_id: 1 }, replication_key: 'created_at', replication_key_value: '2020-01-01T00:00:00Z' };
+  const ours = { context: { project_id: 1 }, replication_key: 'updated_at', replication_key_value: '2024-05-01T00:00:00.000Z' };
+  const s = parseState({ version: 1, bookmarks: { merge_requests: { partitions: [foreignByPath, foreignKey, ours] } } });
+  t.equal(getBookmark(s, 'merge_requests', 1), '2024-05-01T00:00:00.000Z', 'the created_at partition of project 1 is not its bookmark');
+  const moved = setBookmark(s, 'merge_requests', 1, '2024-06-01T00:00:00.000Z');
+  const printed = JSON.parse(JSON.stringify(moved)) as { bookmarks: { merge_requests: { partitions: unknown[] } } };
+  t.same(printed.bookmarks.merge_requests.partitions, [
+    foreignByPath,
+    foreignKey,
+    { context: { project_id: 1 }, replication_key: 'updated_at', replication_key_value: '2024-06-01T00:00:00.000Z' },
+  ]);
+  t.same(parseState(printed).bookmarks.merge_requests?.partitions.length, 3, 'and read back');
 });

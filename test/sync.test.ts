@@ -694,3 +694,13 @@ t.test('rows at the bookmark\'s own instant that the bookmark does not list coun
   const second = await runOnce({ gitlab: gl, config, state: first.lastState });
   t.ok(recordIds(second.messages, 'merge_requests').length <= 350, `the second run stops near the budget (${recordIds(second.messages, 'merge_requests').length})`);
 });
+
+t.test('a project updated later within the same millisecond as its bookmark is emitted: bookmarks are compared to the microsecond', async (t) => {
+  const gl = fakeGitLab({ projects: [project(1, 'p', { updated_at: '2024-05-01T00:00:00.123900Z' })], mrs: [] });
+  const config = testConfig({ syncMergeRequestsTable: false, syncUsersTable: false });
+  const state = { version: 1, bookmarks: { projects: { partitions: [{ context: { project_id: 1 }, replication_key: 'updated_at', replication_key_value: '2024-05-01T00:00:00.123456Z' }] } } };
+  const res = await runOnce({ gitlab: gl, config, state });
+  t.same(recordIds(res.messages, 'projects'), [1]);
+  const again = await runOnce({ gitlab: gl, config, state: res.lastState });
+  t.same(recordIds(again.messages, 'projects'), [], 'and not again once the bookmark has it');
+});

@@ -25,15 +25,33 @@ export interface Partition {
   readonly ids_at_cursor?: readonly number[];
 }
 
+/** A partition this tap cannot use (another tap's, keyed by path, another replication key): kept and printed back as it came. */
+export type ForeignPartition = Readonly<Record<string, unknown>>;
+type StoredPartition = Partition | ForeignPartition;
+
+/** A partition of this tap's: a numeric project id, `updated_at`, a timestamp. */
+function isOurs(p: StoredPartition): p is Partition {
+  const c = p.context;
+  return p.replication_key === 'updated_at' && typeof p.replication_key_value === 'string' && typeof c === 'object' && c !== null && typeof (c as { project_id?: unknown }).project_id === 'number';
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
 /** Above this many ids at one timestamp the list is not kept: those rows are re-read instead. */
 export const MAX_IDS_AT_CURSOR = 1000;
 
 export interface TapState {
   version: 1;
   bookmarks: {
-    projects?: { partitions: readonly Partition[] };
-    merge_requests?: { partitions: readonly Partition[] };
-    users?: { partitions: readonly Partition[] };
+    projects?: { partitions: readonly StoredPartition[] };
+    merge_requests?: { partitions: readonly StoredPartition[] };
+    users?: { partitions: readonly StoredPartition[] };
     [k: string]: unknown;
   };
   discovery?: { readonly fingerprint: string; readonly listed_at: string; readonly project_ids: readonly number[] };
@@ -110,16 +128,20 @@ export function parseState(json: unknown): TapState {
  * One stream's bookmarks: our/Meltano `{partitions: [...]}` or singer-io `{"<project_id>": value}`.
  * Returns null when nothing in it is usable; keeps unknown keys next to `partitions`.
  */
-function parseStreamBookmarks(stream: BookmarkStream, entry: unknown): ({ partitions: readonly Partition[] } & Record<string, unknown>) | null {
+function parseStreamBookmarks(stream: BookmarkStream, entry: unknown): ({ partitions: readonly StoredPartition[] } & Record<string, unknown>) | null {
   if (!isObject(entry)) {
     throw new StateError(`The state's "bookmarks.${stream}" must be an object, but it is ${kind(entry)}.`);
   }
   const rest: Record<string, unknown> = {};
-  const partitions: Partition[] = [];
-  const add = (p: Partition): void => {
-    const i = partitions.findIndex((q) => q.context.project_id === p.context.project_id);
+  const partitions: StoredPartition[] = [];
+  const add = (p: StoredPartition): void => {
+    if (!isOurs(p)) {
+      partitions.push(p);
+      return;
+    }
+    const i = partitions.findIndex((q) => isOurs(q) && q.context.project_id === p.context.project_id);
     if (i < 0) partitions.push(p);
-    else if (compareTimestamps(p.replication_key_value, partitions[i]?.replication_key_value ?? '') > 0) partitions[i] = p;
+    else if (compareTimestamps(p.replication_key_value, (partitions[i] as Partition).replication_key_value) > 0) partitions[i] = p;
   };
 
   for (const [key, value] of Object.entries(entry)) {
@@ -127,10 +149,7 @@ function parseStreamBookmarks(stream: BookmarkStream, entry: unknown): ({ partit
       if (!Array.isArray(value)) {
         throw new StateError(`The state's "bookmarks.${stream}.partitions" must be an array, but it is ${kind(value)}.`);
       }
-      value.forEach((p, i) => {
-        const part = parsePartition(stream, i, p);
-        if (part) add(part);
-      });
+      value.forEach((p, i) => add(parsePartition(stream, i, p)));
     } else if (/^\d+$/.test(key)) {
       // singer-io layout: bookmarks.<stream>.<project_id> = "timestamp" or {"updated_at"|"since"|…: "timestamp"}
       const raw = isObject(value) ? (value.updated_at ?? value.since ?? value.replication_key_value) : value;
@@ -145,19 +164,21 @@ function parseStreamBookmarks(stream: BookmarkStream, entry: unknown): ({ partit
   return { ...rest, partitions: Object.freeze(partitions) };
 }
 
-function parsePartition(stream: BookmarkStream, i: number, p: unknown): Partition | null {
+/** One partition: this tap's (validated), or another's kept as it came. */
+function parsePartition(stream: BookmarkStream, i: number, p: unknown): StoredPartition {
   const where = `"bookmarks.${stream}.partitions[${i}]"`;
   if (!isObject(p)) throw new StateError(`The state's ${where} must be an object, but it is ${kind(p)}.`);
   if (!isObject(p.context)) throw new StateError(`The state's ${where} needs a "context" object, but it is ${kind(p.context)}.`);
   const rawId = p.context.project_id;
-  // A partition of another tap (e.g. keyed by project path) is not usable here: ignore it.
-  if (rawId === undefined) return null;
+  // A partition of another tap (e.g. keyed by project path) is not usable here: kept as it came.
+  const foreign = (): ForeignPartition => deepFreeze(structuredClone(p));
+  if (rawId === undefined) return foreign();
   const id = typeof rawId === 'string' && /^\d+$/.test(rawId) ? Number(rawId) : rawId;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
     throw new StateError(`The state's ${where}.context.project_id must be a positive integer, but it is ${JSON.stringify(rawId)}.`);
   }
-  if (p.replication_key !== undefined && p.replication_key !== 'updated_at') return null;
-  if (p.replication_key_value === undefined || p.replication_key_value === null) return null;
+  if (p.replication_key !== undefined && p.replication_key !== 'updated_at') return foreign();
+  if (p.replication_key_value === undefined || p.replication_key_value === null) return foreign();
   const t = typeof p.replication_key_value === 'string' ? toUtcTimestamp(p.replication_key_value) : null;
   if (t === null) {
     throw new StateError(
@@ -182,13 +203,13 @@ function partition(projectId: number, value: string, ids?: readonly number[]): P
 /** Ids already emitted at the project's bookmark timestamp (see Partition.ids_at_cursor). */
 export function getBookmarkIds(state: TapState, stream: BookmarkStream, projectId: number): readonly number[] {
   const parts = state.bookmarks[stream]?.partitions ?? [];
-  return parts.find((p) => p.context.project_id === projectId)?.ids_at_cursor ?? [];
+  return parts.filter(isOurs).find((p) => p.context.project_id === projectId)?.ids_at_cursor ?? [];
 }
 
 /** The bookmark of one project in one stream, or null when there is none. */
 export function getBookmark(state: TapState, stream: BookmarkStream, projectId: number): string | null {
   const parts = state.bookmarks[stream]?.partitions ?? [];
-  return parts.find((p) => p.context.project_id === projectId)?.replication_key_value ?? null;
+  return parts.filter(isOurs).find((p) => p.context.project_id === projectId)?.replication_key_value ?? null;
 }
 
 /**
@@ -209,7 +230,7 @@ export function setBookmark(state: TapState, stream: BookmarkStream, projectId: 
   const entry = state.bookmarks[stream];
   const parts = entry?.partitions ?? [];
   const next = partition(projectId, t, idsAtCursor);
-  const i = parts.findIndex((p) => p.context.project_id === projectId);
+  const i = parts.findIndex((p) => isOurs(p) && p.context.project_id === projectId);
   const partitions = Object.freeze(i < 0 ? [...parts, next] : parts.map((p, j) => (j === i ? next : p)));
   return { ...state, bookmarks: { ...state.bookmarks, [stream]: { ...entry, partitions } } };
 }
