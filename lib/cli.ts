@@ -290,7 +290,7 @@ async function reportError(err: unknown, stderr: NodeJS.WritableStream, level: L
       cause = cause instanceof Error ? cause.cause : undefined;
     }
   }
-  await write(stderr, `${clean(lines.join('\n'))}\n`);
+  await write(stderr, `${lines.join('\n')}\n`);
 }
 
 const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').trim().replace(/[.:]$/, '');

@@ -195,7 +195,6 @@ function rangeText(s: ConfigSetting): string {
   return '';
 }
 
-/** "a, b" / ["a", 4] / '["a", 4]' / 4 → trimmed, non-empty items. */
 /** Splits on commas outside braces and parentheses, so that a glob's `{a,b}` or `@(a|b)` stays one item. */
 function splitTopLevelCommas(text: string): string[] {
   const items: string[] = [];
@@ -214,6 +213,7 @@ function splitTopLevelCommas(text: string): string[] {
   return items;
 }
 
+/** "a, b" / ["a", 4] / '["a", 4]' / 4 → trimmed, non-empty items. */
 function toList(v: unknown): Coerced<Array<string | number>> {
   const expected = 'a list or a comma-separated string';
   let items: unknown[];

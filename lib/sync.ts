@@ -453,15 +453,15 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
       let fresh = 0;
       const claimed: number[] = [];
       for (const raw of page.items) {
+        const at = split || ctx.budgeted ? Date.parse(raw.updated_at) : 0;
         // A row exactly at a split point is read by the ranges on both sides: emit it once.
         if (split) {
-          if (!scan.claim(raw.id, Date.parse(raw.updated_at))) continue;
+          if (!scan.claim(raw.id, at)) continue;
           claimed.push(raw.id);
         }
         const { record, users } = mapMergeRequest(raw);
         if (emitMrs) records.push(record);
-        const at = Date.parse(raw.updated_at);
-        if (progressMs === null || at > progressMs || (at === progressMs && !progressIds.has(raw.id))) fresh += 1;
+        if (ctx.budgeted && (progressMs === null || at > progressMs || (at === progressMs && !progressIds.has(raw.id)))) fresh += 1;
         run.users?.add(users);
       }
       await run.records('merge_requests', records);

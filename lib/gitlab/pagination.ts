@@ -232,7 +232,7 @@ export async function* seekPages<T extends SeekItem>(
   let page = 1;
   const budget = { pages: 0 };
   let remaining: number | null = null;
-  const fetchRows = async (query: Query & { page: number }): Promise<{ rows: Array<{ item: T; at: number }>; short: boolean; total?: number | null }> => {
+  const fetchRows = async (query: Query & { page: number }): Promise<{ rows: Array<{ item: T; at: number }>; short: boolean; total: number | null }> => {
     guard(budget.pages, maxPages, path);
     const until = opts.until?.() ?? undefined;
     const response = await client.get(path, { ...opts.query, order_by: 'updated_at', sort: 'asc', per_page: opts.pageSize, updated_before: until, ...query });
@@ -244,7 +244,8 @@ export async function* seekPages<T extends SeekItem>(
     const rows = limitMs === Number.POSITIVE_INFINITY ? all : all.filter((r) => r.at <= limitMs);
     if (rows.length < all.length) {
       remaining = 0;
-      return { rows, short: true };
+      // GitLab's count covers rows past the bound: not a count of these rows.
+      return { rows, short: true, total: null };
     }
     const size = servedPageSize(response.headers, opts.pageSize);
     // GitLab says when this filter has no further page (X-Next-Page empty): no extra request to find the end.

@@ -200,16 +200,18 @@ function partition(projectId: number, value: string, ids?: readonly number[]): P
   );
 }
 
+function ourPartition(state: TapState, stream: BookmarkStream, projectId: number): Partition | undefined {
+  return state.bookmarks[stream]?.partitions.find((p): p is Partition => isOurs(p) && p.context.project_id === projectId);
+}
+
 /** Ids already emitted at the project's bookmark timestamp (see Partition.ids_at_cursor). */
 export function getBookmarkIds(state: TapState, stream: BookmarkStream, projectId: number): readonly number[] {
-  const parts = state.bookmarks[stream]?.partitions ?? [];
-  return parts.filter(isOurs).find((p) => p.context.project_id === projectId)?.ids_at_cursor ?? [];
+  return ourPartition(state, stream, projectId)?.ids_at_cursor ?? [];
 }
 
 /** The bookmark of one project in one stream, or null when there is none. */
 export function getBookmark(state: TapState, stream: BookmarkStream, projectId: number): string | null {
-  const parts = state.bookmarks[stream]?.partitions ?? [];
-  return parts.filter(isOurs).find((p) => p.context.project_id === projectId)?.replication_key_value ?? null;
+  return ourPartition(state, stream, projectId)?.replication_key_value ?? null;
 }
 
 /**
