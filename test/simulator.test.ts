@@ -183,13 +183,36 @@ t.test('merge request updated_after is inclusive with order_by=updated_at', asyn
     }
     t.same(ids(got), ids(expected));
     t.ok(got.some((m) => m.id === pivot.id), 'the boundary row is included');
-    const before = await json(sim, `/projects/${bulk.projectId}/merge_requests?order_by=updated_at&sort=desc&per_page=100&updated_before=${encodeURIComponent(pivot.updated_at)}`);
+    const through = pivot.updated_at.replace('Z', '999Z');
+    const before = await json(sim, `/projects/${bulk.projectId}/merge_requests?order_by=updated_at&sort=desc&per_page=100&updated_before=${encodeURIComponent(through)}`);
     t.equal(before[0]!.updated_at, pivot.updated_at, 'updated_before is inclusive too, sorted desc');
     const ties = await json(sim, `/projects/${bulk.projectId}/merge_requests?order_by=updated_at&sort=asc&per_page=100&updated_after=${encodeURIComponent(bulk.updatedAt)}&updated_before=${encodeURIComponent(bulk.updatedAt)}`);
     t.equal(ties.length, 30, 'the bulk-edit block shares one timestamp');
     const opened = await json(sim, `/projects/${bulk.projectId}/merge_requests?state=opened&per_page=100`);
     t.same(ids(opened).sort(), ids(inProject.filter((m) => m.state === 'opened')).sort());
     t.equal((await get(sim, `/projects/${bulk.projectId}/merge_requests?updated_after=yesterday`)).status, 400);
+  });
+});
+
+t.test('merge request timestamps are held in microseconds and shown in milliseconds, as GitLab does', async (t) => {
+  await withSim({}, async (sim) => {
+    const ds = sim.dataset;
+    const bulk = ds.bulkEdit!;
+    const micros = (m: object): number => Number(Reflect.get(m, '_u')) % 1000;
+    const inProject = ds.mergeRequests.filter((m) => m.project_id === bulk.projectId);
+    const pivot = inProject.find((m) => m.updated_at !== bulk.updatedAt && micros(m) > 0)!;
+    t.match(pivot.updated_at, /\.\d{3}Z$/, 'shown with three digits');
+    const q = (bound: string): Promise<Row[]> =>
+      json(sim, `/projects/${bulk.projectId}/merge_requests?order_by=updated_at&sort=desc&per_page=100&updated_before=${encodeURIComponent(bound)}`);
+    t.notOk((await q(pivot.updated_at)).some((m) => m.id === pivot.id), 'updated_before at the shown millisecond leaves the row out');
+    t.ok((await q(pivot.updated_at.replace('Z', '999Z'))).some((m) => m.id === pivot.id), "to the millisecond's last microsecond keeps it");
+    const later = `${new Date(Date.parse(pivot.updated_at)).toISOString().slice(0, -1)}${String(micros(pivot)).padStart(3, '0')}Z`;
+    t.ok((await q(later)).some((m) => m.id === pivot.id), 'to its own microsecond keeps it');
+    t.same(new Set(inProject.filter((m) => m.updated_at === bulk.updatedAt).map(micros)), new Set([0]), "a bulk edit's rows share the microsecond");
+    const others = inProject.filter((m) => m.updated_at !== bulk.updatedAt);
+    t.ok(new Set(others.map(micros)).size > others.length / 2, `other rows have their own digits (${others.length} rows)`);
+    const set = sim.mutate((api) => api.updateMergeRequest(pivot.id, { updated_at: bulk.updatedAt }));
+    t.equal(micros(set), 0, 'an updated_at a test sets is exact');
   });
 });
 

@@ -1,6 +1,6 @@
 // @ts-check
 /** REST API v4 handlers of the GitLab simulator: projects, merge requests, groups, users, version. */
-import { lowerBound, upperBound } from './store.mjs';
+import { lowerBound, upperBound, toMicros } from './store.mjs';
 import { readPaging, offsetPage, offsetCapError, keysetPage } from './pagination.mjs';
 import { adminUser, basicUser, publicUser, selfUser, simpleProject, simpleMergeRequest } from './views.mjs';
 
@@ -32,15 +32,18 @@ export const isVisible = (p, admin) => admin || isMember(p) || p.visibility !== 
 const bool = (v) => (v === null ? null : v === 'true' || v === '1');
 
 /**
+ * A date filter in microseconds, as GitLab's database compares it: `2024-05-01T10:00:00.123Z` is .123000, and
+ * `.123999Z` keeps its digits past the millisecond.
  * @param {Ctx} ctx @param {string} name
- * @returns {number | null | Answer} ms, null when absent, an Answer on a bad value
+ * @returns {number | null | Answer} microseconds, null when absent, an Answer on a bad value
  */
 function dateParam(ctx, name) {
   const v = ctx.query.get(name);
   if (v === null || v === '') return null;
   const ms = Date.parse(v);
   if (Number.isNaN(ms)) return errorBody(400, `${name} is invalid`);
-  return ms;
+  const fraction = /T[\d:]+\.(\d+)/.exec(v)?.[1] ?? '';
+  return ms * 1000 + Number(fraction.slice(3, 6).padEnd(3, '0'));
 }
 
 const OPEN = Buffer.from('[');
@@ -124,9 +127,9 @@ function listProjects(ctx, scope, mode) {
   const idBefore = Number(q.get('id_before') ?? NaN);
   if (Number.isFinite(idBefore)) filters.push((p) => p.id < idBefore);
   for (const [name, cmp] of /** @type {const} */ ([['last_activity_after', 1], ['last_activity_before', -1]])) {
-    const ms = dateParam(ctx, name);
-    if (ms !== null && typeof ms === 'object') return ms;
-    if (ms !== null) filters.push((p) => (cmp > 0 ? Date.parse(p.last_activity_at) >= ms : Date.parse(p.last_activity_at) <= ms));
+    const us = dateParam(ctx, name);
+    if (us !== null && typeof us === 'object') return us;
+    if (us !== null) filters.push((p) => (cmp > 0 ? toMicros(p.last_activity_at) >= us : toMicros(p.last_activity_at) <= us));
   }
   // updated_after/before: honoured only with order_by=updated_at (GitLab 15.10+)
   if (mode.updatedFilters && orderBy === 'updated_at') {
@@ -134,8 +137,8 @@ function listProjects(ctx, scope, mode) {
     if (after !== null && typeof after === 'object') return after;
     const before = dateParam(ctx, 'updated_before');
     if (before !== null && typeof before === 'object') return before;
-    if (after !== null) filters.push((p) => Date.parse(p.updated_at) >= after);
-    if (before !== null) filters.push((p) => Date.parse(p.updated_at) <= before);
+    if (after !== null) filters.push((p) => toMicros(p.updated_at) >= after);
+    if (before !== null) filters.push((p) => toMicros(p.updated_at) <= before);
   }
   const keyset = q.get('pagination') === 'keyset';
   if (keyset && orderBy !== 'id') return KEYSET_UNSUPPORTED();
@@ -362,9 +365,9 @@ export function getUsers(ctx) {
   if (bool(q.get('without_project_bots'))) filters.push((u) => !/^project_\d+_bot/.test(u.username));
   if (admin) {
     for (const [name, cmp] of /** @type {const} */ ([['created_after', 1], ['created_before', -1]])) {
-      const ms = dateParam(ctx, name);
-      if (ms !== null && typeof ms === 'object') return ms;
-      if (ms !== null) filters.push((u) => (cmp > 0 ? Date.parse(u.created_at) >= ms : Date.parse(u.created_at) <= ms));
+      const us = dateParam(ctx, name);
+      if (us !== null && typeof us === 'object') return us;
+      if (us !== null) filters.push((u) => (cmp > 0 ? toMicros(u.created_at) >= us : toMicros(u.created_at) <= us));
     }
   }
   const keyset = q.get('pagination') === 'keyset';

@@ -15,6 +15,21 @@ import { embedUser, iso } from './dataset.mjs';
  * @typedef {{ type: 'update' | 'create' | 'delete', id: number, project_id: number, updated_at: string | null, at: number }} MutationEntry
  */
 
+/**
+ * A timestamp as GitLab's database holds it: microseconds since the epoch (a double holds them exactly). The API
+ * shows milliseconds, so rows that read the same `updated_at` may still differ in their last three digits, and a
+ * filter such as `updated_before=<that ms>` leaves out the later ones.
+ * @param {string} text ISO 8601 @param {number} [micros] the digits past the millisecond, 0 – 999
+ */
+export const toMicros = (text, micros = 0) => Date.parse(text) * 1000 + micros;
+
+/**
+ * The digits past the millisecond of a row's updated_at, fixed per row and clock reading (Knuth's multiplicative
+ * hash): different rows updated within one millisecond differ, as separate transactions do.
+ * @param {number} id @param {number} [salt]
+ */
+export const subMillisecond = (id, salt = 0) => (Math.imul((id ^ salt) >>> 0, 2654435761) >>> 0) % 1000;
+
 // Ties are broken by id descending, as GitLab does for either sort direction (Issuable.sort_by_attribute
 // ends with `with_order_id_desc`): a client must not assume ties come in id order.
 /** @param {MergeRequest} a @param {MergeRequest} b */
@@ -97,8 +112,10 @@ export class Store {
     ds.usersById = new Map(ds.users.map((u) => [u.id, u]));
     this.mrsById = new Map();
     this.mrIndex = new Map(ds.projects.map((p) => [p.id, { byCreated: [], byUpdated: [], updatedMs: [], createdMs: [], dirty: false }]));
+    const bulk = ds.bulkEdit;
     for (const m of ds.mergeRequests) {
-      hideSortKeys(m);
+      // A bulk edit is one statement: its rows share the microsecond too.
+      hideSortKeys(m, bulk !== null && m.project_id === bulk.projectId && m.updated_at === bulk.updatedAt ? 0 : subMillisecond(m.id));
       this.mrsById.set(m.id, m);
       let idx = this.mrIndex.get(m.project_id);
       if (!idx) {
@@ -232,7 +249,8 @@ export class Store {
     }
     Object.assign(m, patch);
     if (patch.updated_at === undefined) m.updated_at = at;
-    this.touchMergeRequest(m);
+    // A given updated_at is an exact one (tests build ties with it); the clock's gets the row's own microseconds.
+    this.touchMergeRequest(m, patch.updated_at === undefined ? subMillisecond(m.id, t) : 0);
     this.mutationCounts.updated++;
     this.mutationLog.push({ type: 'update', id: m.id, project_id: m.project_id, updated_at: m.updated_at, at: t });
     return m;
@@ -273,7 +291,7 @@ export class Store {
       blocking_discussions_resolved: true, approvals_before_merge: null,
       ...patch,
     };
-    hideSortKeys(m);
+    hideSortKeys(m, patch.updated_at === undefined ? subMillisecond(id, Date.parse(at)) : 0);
     this.dataset.mergeRequests.push(m);
     this.mrsById.set(m.id, m);
     idx.byCreated.push(m);
@@ -337,10 +355,13 @@ export class Store {
     return p;
   }
 
-  /** @param {MergeRequest} m */
-  touchMergeRequest(m) {
-    m._u = Date.parse(m.updated_at);
-    m._c = Date.parse(m.created_at);
+  /**
+   * Re-sorts a changed merge request.
+   * @param {MergeRequest} m @param {number} [micros] its updated_at's digits past the millisecond
+   */
+  touchMergeRequest(m, micros = 0) {
+    m._u = toMicros(m.updated_at, micros);
+    m._c = toMicros(m.created_at);
     const idx = this.mrIndex.get(m.project_id);
     if (idx) idx.dirty = true;
     this.forget(m);
@@ -348,10 +369,10 @@ export class Store {
 }
 
 /**
- * Numeric sort keys stored as non-enumerable properties, so JSON.stringify and spreads never see them.
- * @param {MergeRequest} m
+ * Numeric sort keys, in microseconds, stored as non-enumerable properties, so JSON.stringify and spreads never see them.
+ * @param {MergeRequest} m @param {number} micros updated_at's digits past the millisecond
  */
-function hideSortKeys(m) {
-  Object.defineProperty(m, '_u', { value: Date.parse(m.updated_at), writable: true, enumerable: false, configurable: true });
-  Object.defineProperty(m, '_c', { value: Date.parse(m.created_at), writable: true, enumerable: false, configurable: true });
+function hideSortKeys(m, micros) {
+  Object.defineProperty(m, '_u', { value: toMicros(m.updated_at, micros), writable: true, enumerable: false, configurable: true });
+  Object.defineProperty(m, '_c', { value: toMicros(m.created_at), writable: true, enumerable: false, configurable: true });
 }
