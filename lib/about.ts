@@ -30,9 +30,12 @@ export function settingsJsonSchema(): Record<string, unknown> {
 }
 
 function propertySchema(s: ConfigSetting, description: string, withDefault = true): Record<string, unknown> {
-  const p: Record<string, unknown> = { type: s.type, description };
+  // What the tap takes, not only the JSON type it coerces to: booleans, numbers and lists may be strings ("true", "100",
+  // "4,5,6"), as Fivetran and environment variables send them; a wrapper that validates against this must accept them.
+  const p: Record<string, unknown> = { type: s.type === 'string' ? 'string' : [s.type, 'string'], description };
   if (s.type === 'array') p.items = { type: s.name === 'gitlab_project_ids' ? ['integer', 'string'] : 'string' };
-  if (s.format) p.format = s.format;
+  // start_date takes more than JSON Schema's date-time (a date alone, no offset): only the URL keeps its format.
+  if (s.format && s.format !== 'date-time') p.format = s.format;
   if (s.enum) p.enum = [...s.enum];
   if (s.minimum !== undefined) p.minimum = s.minimum;
   if (s.maximum !== undefined) p.maximum = s.maximum;

@@ -13,7 +13,7 @@ import { renderAbout, type AboutFormat } from './about.js';
 import type { Clock } from './clock.js';
 import { checkConfig, findSetting, type TapConfig } from './config.js';
 import { loadRawConfig, readJsonFile, type ReadFile } from './config-env.js';
-import { CatalogError, ConfigError, StateError, TapError, UsageError, redact } from './errors.js';
+import { CatalogError, ConfigError, InterruptedError, StateError, TapError, UsageError, redact } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { VERSION } from './version.js';
 
@@ -147,10 +147,10 @@ async function run(args: CliArgs, io: CliIo, secrets: string[]): Promise<number>
 
   switch (args.mode) {
     case 'test':
-      return connectionTest(config, { logger, fetch: fetchFn, clock, signal, stderr: io.stderr });
+      return stoppable(signal, () => connectionTest(config, { logger, fetch: fetchFn, clock, signal, stderr: io.stderr }));
     case 'list-projects': {
       const state = await readState(args.state, readFile);
-      return listProjectsTable(config, { logger, fetch: fetchFn, clock, signal, stdout: io.stdout, state });
+      return stoppable(signal, () => listProjectsTable(config, { logger, fetch: fetchFn, clock, signal, stdout: io.stdout, state }));
     }
     case 'sync': {
       const state = await readState(args.state, readFile);
@@ -210,6 +210,16 @@ interface NetDeps {
 async function makeClient(config: TapConfig, deps: NetDeps) {
   const { clientForConfig } = await import('./client-for-config.js');
   return clientForConfig(config, deps);
+}
+
+/** A mode without a STATE stopped by SIGTERM / SIGINT says so, rather than "unexpected error: This operation was aborted". */
+async function stoppable(signal: AbortSignal, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (signal.aborted) throw new InterruptedError('a signal', { wroteState: false });
+    throw err;
+  }
 }
 
 /** `--test`: GET /user and GET /version; one line on stderr. Errors propagate (exit 1). */

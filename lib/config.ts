@@ -9,6 +9,7 @@ import { Type, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { ConfigError, redact } from './errors.js';
 import { VERSION } from './version.js';
+import { toUtcTimestamp } from './time.js';
 
 /** The normalised config (see notes/contracts.md). */
 export interface TapConfig {
@@ -257,19 +258,12 @@ function toProjectIds(v: unknown): Coerced<Array<number | string>> {
   return ok(out);
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?$/;
-
-/** RFC 3339 date-time or YYYY-MM-DD (midnight UTC) → ISO UTC string; null when not a real instant. */
+/**
+ * A start date → ISO UTC string; null when not a real instant. Takes what the state does (lib/time.ts): RFC 3339,
+ * `+0000` offsets, no offset (UTC, the form singer-python and Meltano's date_iso8601 write) and YYYY-MM-DD (midnight UTC).
+ */
 export function normaliseStartDate(text: string): string | null {
-  const m = RFC3339.exec(text.trim());
-  if (!m) return null;
-  const [, y, mo, d, h = '00', mi = '00', sec = '00'] = m;
-  const year = Number(y), month = Number(mo), day = Number(d);
-  const probe = new Date(Date.UTC(year, month - 1, day));
-  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) return null;
-  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return null;
-  const ms = Date.parse(m[4] === undefined ? `${y}-${mo}-${d}T00:00:00Z` : text.trim().replace(' ', 'T'));
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  return toUtcTimestamp(text.trim());
 }
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
@@ -389,8 +383,11 @@ export function checkConfig(raw: unknown, env?: Record<string, string | undefine
       fail(expectedType(s));
       continue;
     }
-    // Blank strings mean "not set" (Fivetran forms send "" for empty fields), except where a blank is a mistake.
-    if (typeof value === 'string' && value.trim() === '' && !s.secret && s.name !== 'project_name_pattern') continue;
+    // Blank strings mean "not set" (Fivetran forms send "" for every empty field); a blank token is a mistake.
+    if (typeof value === 'string' && value.trim() === '' && !s.secret) {
+      if (s.name === 'project_name_pattern') warnings.push(`${key} is blank, so it is taken as not set: auto-discovery matches every project.`);
+      continue;
+    }
     switch (s.type) {
       case 'boolean': {
         const r = toBoolean(value);

@@ -112,10 +112,10 @@ export class ProjectsFailedError extends TapError {
   }
 }
 
-/** The run was stopped by SIGTERM / SIGINT after writing a safe STATE: exit 1. */
+/** Stopped by SIGTERM / SIGINT: exit 1. A sync has written a safe STATE first; `--test` and `--list-projects` print none. */
 export class InterruptedError extends TapError {
-  constructor(signal: string) {
-    super('INTERRUPTED', `Stopped by ${signal}; the last STATE printed is safe to resume from.`, 1);
+  constructor(signal: string, options: { wroteState?: boolean } = {}) {
+    super('INTERRUPTED', options.wroteState === false ? `Stopped by ${signal}.` : `Stopped by ${signal}; the last STATE printed is safe to resume from.`, 1);
   }
 }
 

@@ -55,7 +55,7 @@ t.test('bad configs exit 2 with one line naming the key, and never show the toke
     { name: 'page_size out of range', file: json({ gitlab_token: TOKEN, gitlab_project_ids: '1', page_size: '500' }), key: /page_size must be a whole number from 1 to 100 .*"500"/ },
     { name: 'negative number', file: json({ gitlab_token: TOKEN, gitlab_project_ids: '1', max_records_per_sync: -5 }), key: /max_records_per_sync must be a whole number of 0 or more .*-5/ },
     { name: 'unknown user_enrichment', file: json({ gitlab_token: TOKEN, gitlab_project_ids: '1', user_enrichment: 'ldap' }), key: /user_enrichment must be one of "graphql", "admin", "per_user", "none"/ },
-    { name: 'empty project_name_pattern', file: json({ gitlab_token: TOKEN, auto_discover_projects: true, project_name_pattern: '' }), key: /project_name_pattern is empty/ },
+    { name: 'empty project_name_pattern list', file: json({ gitlab_token: TOKEN, auto_discover_projects: true, project_name_pattern: [] }), key: /project_name_pattern is empty/ },
     { name: 'token of the wrong type', file: json({ gitlab_token: { value: TOKEN }, gitlab_project_ids: '1' }), key: /gitlab_token must be a string \(a GitLab access token\), got an object/ },
     { name: 'conflicting aliases', file: json({ gitlab_token: TOKEN, private_token: `${TOKEN}-2`, gitlab_project_ids: '1' }), key: /gitlab_token and private_token are the same setting but have different values/ },
     { name: 'token pasted into another key', file: json({ gitlab_token: TOKEN, gitlab_project_ids: '1', start_date: TOKEN }), key: /start_date must be an RFC 3339 date-time .*\[REDACTED\]/ },
@@ -333,6 +333,21 @@ t.test('--test exits 1 with one line when the token is refused', async (t) => {
   t.equal(lines.length, 1);
   t.match(lines[0], /^tap-gitlab: GitLab answered 401 to GET /);
   t.notMatch(io.stderr.text, TOKEN);
+});
+
+t.test('a signal during --test stops it with "Stopped by a signal.", not an unexpected error', async (t) => {
+  const controller = new AbortController();
+  const hanging = (async (input: unknown, init?: RequestInit) => {
+    setTimeout(() => controller.abort(), 5);
+    const signal = input instanceof Request ? input.signal : init?.signal;
+    return new Promise<Response>((_resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(new DOMException('This operation was aborted', 'AbortError')));
+    });
+  }) as typeof fetch;
+  const io = fakeIo(t, { 'c.json': json({ gitlab_token: TOKEN, gitlab_base_url: BASE, gitlab_project_ids: '1' }) }, { fetch: hanging, signal: controller.signal });
+  t.equal(await main(['--config', 'c.json', '--test'], io), 1);
+  t.equal(io.stderr.text.split('\n').filter((l) => l.startsWith('tap-gitlab:')).join('\n'), 'tap-gitlab: Stopped by a signal.');
+  t.equal(io.stdout.text, '');
 });
 
 t.test('--list-projects prints a table of selected and left-out projects', async (t) => {

@@ -233,7 +233,10 @@ t.test('start_date accepts RFC 3339 and YYYY-MM-DD and normalises to UTC Z', asy
   t.equal(normaliseStartDate('2024-01-31T10:00:00+02:00'), '2024-01-31T08:00:00.000Z');
   t.equal(normaliseStartDate('2024-01-31T10:00:00.5Z'), '2024-01-31T10:00:00.500Z');
   t.equal(normaliseStartDate('2024-01-31 10:00:00z'), '2024-01-31T10:00:00.000Z');
-  for (const bad of ['yesterday', '2024-02-30', '2024-13-01', '2024-01-31T25:00:00Z', '2024-01-31T10:00:00', '31/01/2024', '']) {
+  t.equal(normaliseStartDate('2024-01-31T10:00:00'), '2024-01-31T10:00:00.000Z', 'no offset is UTC, as in the state');
+  t.equal(normaliseStartDate('2024-01-31T10:00:00+0000'), '2024-01-31T10:00:00.000Z');
+  t.equal(normaliseStartDate(' 2024-01-31T10:00:00.123456Z '), '2024-01-31T10:00:00.123456Z', 'microseconds kept');
+  for (const bad of ['yesterday', '2024-02-30', '2024-13-01', '2024-01-31T25:00:00Z', '2024-01-31T10:00:00+25:00', '31/01/2024', '']) {
     t.equal(normaliseStartDate(bad), null, bad);
   }
   t.same(problemsOf({ gitlab_token: TOKEN, gitlab_project_ids: '1', start_date: 'yesterday' }), [
@@ -248,7 +251,7 @@ t.test('every problem is reported at once, one sentence each naming the key', as
     page_size: 101,
     max_concurrency: -1,
     user_enrichment: 'ldap',
-    project_name_pattern: ' ',
+    project_name_pattern: [],
     start_date: 'yesterday',
     sync_interval_hours: '-2',
   });
@@ -294,6 +297,14 @@ t.test('blank strings and null mean "not set"; 0 caps mean no cap', async (t) =>
   t.equal(config.startDate, null);
   t.equal(config.baseUrl, 'https://gitlab.com');
   t.equal(config.pageSize, 100);
+});
+
+t.test('a blank project_name_pattern (a Fivetran form left empty) is not set, with a warning, and a run with project ids goes on', async (t) => {
+  const { config, warnings } = checkConfig({ gitlab_token: TOKEN, auto_discover_projects: 'false', project_name_pattern: '', gitlab_project_ids: '104, 107', start_date: '' });
+  t.same(config.projectNamePatterns, ['*']);
+  t.same(config.projectIds, [104, 107]);
+  t.same(warnings, ['project_name_pattern is blank, so it is taken as not set: auto-discovery matches every project.']);
+  t.match(problemsOf({ gitlab_token: TOKEN, auto_discover_projects: true, project_name_pattern: [] }), [/^project_name_pattern is empty; give at least one glob/], 'an empty list is still a mistake');
 });
 
 t.test('numbers must be whole where whole numbers are expected', async (t) => {

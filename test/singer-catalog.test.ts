@@ -146,6 +146,19 @@ t.test('stream selection follows metadata selected, including "true"/"false" str
   );
 });
 
+t.test('a catalog that selects no stream is refused, so an empty run is never recorded as a completed sync', async (t) => {
+  const c = withSelection((c) => {
+    md(c, 'projects', []).selected = false;
+    md(c, 'merge_requests', []).selected = 'false';
+    md(c, 'users', []).selected = false;
+  });
+  t.throws(() => selectStreams(c, allOn), {
+    code: 'CATALOG_INVALID',
+    message: /^The catalog selects no stream, so there is nothing to sync; mark at least one of projects, merge_requests, users selected/,
+  });
+  t.throws(() => selectStreams({ streams: [] }, allOn), { message: /selects no stream/ }, 'an empty list of streams too');
+});
+
 t.test('field selection prunes the schema and the records; keys and replication keys stay', async (t) => {
   const c = withSelection((c) => {
     md(c, 'users', []).selected = false;
@@ -225,8 +238,8 @@ t.test('streams missing from the catalog are not synced; a selected unknown stre
   );
   const unknown = parseCatalog({ streams: [{ tap_stream_id: 'issues', schema: {}, metadata: [{ breadcrumb: [], metadata: { selected: true } }] }] });
   t.throws(() => selectStreams(unknown, allOn), { code: 'CATALOG_INVALID', message: /selects stream "issues", which tap-gitlab does not have/ });
-  const ignored = parseCatalog({ streams: [{ tap_stream_id: 'issues', schema: {}, metadata: [{ breadcrumb: [], metadata: { selected: false } }] }] });
-  t.same(selectStreams(ignored, allOn), []);
+  const ignored = parseCatalog({ streams: [clone(buildCatalog()).streams[2], { tap_stream_id: 'issues', schema: {}, metadata: [{ breadcrumb: [], metadata: { selected: false } }] }] });
+  t.same(selectStreams(ignored, allOn).map((s) => s.stream), ['users'], 'an unknown stream left unselected is ignored');
 });
 
 t.test('projectRecord returns the record untouched when every field is selected', async (t) => {

@@ -43,6 +43,15 @@ t.test('unwraps the Meltano singer_state envelope', async (t) => {
   t.equal(getBookmark(s, 'projects', 1), '2024-01-01T00:00:00.000Z');
 });
 
+t.test('a whole STATE line given as the state is read as its value, not as a state without bookmarks', async (t) => {
+  const value = { bookmarks: { merge_requests: { partitions: [part(7, '2024-05-01T10:00:00.000Z')] } }, users_pending: [3] };
+  const s = parseState({ type: 'STATE', value });
+  t.equal(getBookmark(s, 'merge_requests', 7), '2024-05-01T10:00:00.000Z');
+  t.same(s.users_pending, [3]);
+  t.notOk('type' in s || 'value' in s, 'the envelope is not carried into the next STATE');
+  t.equal(parseState({ type: 'RECORD', value: {} }).type, 'RECORD', 'only a STATE line is unwrapped');
+});
+
 t.test('reads the singer-io layout bookmarks.<stream>.<project_id>', async (t) => {
   const s = parseState({
     bookmarks: {

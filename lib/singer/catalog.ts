@@ -194,6 +194,12 @@ export function selectStreams(catalog: SingerCatalog | null, config: TableSwitch
       replicationKey: def.replicationKey,
     });
   }
+  // As with every sync_*_table switch false: a run that syncs nothing would still be recorded as a completed sync.
+  if (out.length === 0) {
+    throw new CatalogError(
+      `The catalog selects no stream, so there is nothing to sync; mark at least one of ${STREAMS.map((d) => d.name).join(', ')} selected (metadata "selected": true at breadcrumb []), or check the select rules that wrote it.`,
+    );
+  }
   return out;
 }
 

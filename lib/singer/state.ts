@@ -93,6 +93,9 @@ export function parseState(json: unknown): TapState {
   let src = json;
   const keys = Object.keys(src);
   if (keys.length === 1 && keys[0] === 'singer_state' && isObject(src.singer_state)) src = src.singer_state;
+  // A whole STATE line kept instead of its value (`tail -1 out.jsonl > state.json`): its value is the state. Read as
+  // it is, it would be a state without bookmarks (a full re-sync), with the line nested into every STATE printed.
+  else if (keys.length === 2 && src.type === 'STATE' && isObject(src.value)) src = src.value;
 
   if (src.version !== undefined && src.version !== STATE_VERSION) {
     throw new StateError(
