@@ -13,7 +13,7 @@ import { renderAbout, type AboutFormat } from './about.js';
 import type { Clock } from './clock.js';
 import { checkConfig, findSetting, type TapConfig } from './config.js';
 import { loadRawConfig, readJsonFile, type ReadFile } from './config-env.js';
-import { CatalogError, ConfigError, InterruptedError, StateError, TapError, UsageError, redact } from './errors.js';
+import { CatalogError, ConfigError, GitLabResponseError, InterruptedError, StateError, TapError, UsageError, redact } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { VERSION } from './version.js';
 
@@ -227,15 +227,23 @@ async function connectionTest(config: TapConfig, deps: NetDeps & { stderr: NodeJ
   const client = await makeClient(config, deps);
   const user = await client.get('/user');
   const username = field(user.body, 'username');
+  const id = user.body !== null && typeof user.body === 'object' ? (user.body as Record<string, unknown>).id : undefined;
+  // Any JSON server would do otherwise (`{"status":"ok"}` read as "an unnamed user"): GitLab's /user always has both.
+  if (typeof id !== 'number' || username === null) {
+    throw new GitLabResponseError(
+      `GET /user at ${config.baseUrl} answered JSON that is not a GitLab user (no numeric id and username). Check gitlab_base_url: it must be the address GitLab is served at.`,
+    );
+  }
   let version = 'version unknown';
   try {
     const v = await client.get('/version');
     const text = field(v.body, 'version');
     if (text !== null) version = text;
   } catch (err) {
+    if (deps.signal.aborted) throw err;
     deps.logger.debug(`GET /version failed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  await write(deps.stderr, `Connected to ${config.baseUrl} as ${username === null ? 'an unnamed user' : `@${username}`} (GitLab ${version})\n`);
+  await write(deps.stderr, `Connected to ${config.baseUrl} as @${username} (GitLab ${version})\n`);
   return 0;
 }
 

@@ -14,6 +14,9 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
 }
 
+/** setTimeout's longest delay: a longer one fires at once, with a TimeoutOverflowWarning on stderr. Sleeps end there. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The real clock: Date.now() and setTimeout. */
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -30,7 +33,7 @@ export const systemClock: Clock = {
       const timer = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      }, Math.max(0, ms));
+      }, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };

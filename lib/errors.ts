@@ -79,8 +79,10 @@ export class GitLabHttpError extends TapError {
   readonly path: string;
   /** GitLab's own message, summarised. */
   readonly gitlabMessage: string;
+  /** A 403 about the token itself (`insufficient_scope`), not about the one resource asked for. */
+  readonly tokenScope: boolean;
 
-  constructor(init: { status: number; method: string; path: string; gitlabMessage: string; advice: string; retries?: number }, options: TapErrorOptions = {}) {
+  constructor(init: { status: number; method: string; path: string; gitlabMessage: string; advice: string; retries?: number; tokenScope?: boolean }, options: TapErrorOptions = {}) {
     const tried = init.retries && init.retries > 0 ? ` after ${init.retries} retries` : '';
     const msg = `GitLab answered ${init.status} to ${init.method} ${init.path}${tried}: ${init.gitlabMessage}. ${init.advice}`;
     super(`GITLAB_HTTP_${init.status}`, msg, 1, options);
@@ -88,6 +90,7 @@ export class GitLabHttpError extends TapError {
     this.method = init.method;
     this.path = init.path;
     this.gitlabMessage = init.gitlabMessage;
+    this.tokenScope = init.tokenScope === true;
   }
 }
 

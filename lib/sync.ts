@@ -489,7 +489,8 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
     return false;
   } catch (err) {
     const ownError = err !== run.users?.failure;
-    if (ownError && err instanceof GitLabHttpError && (err.status === 403 || err.status === 404)) {
+    // A 403 for a missing scope is the token's, not this project's: every project would be skipped and the run called complete.
+    if (ownError && err instanceof GitLabHttpError && ((err.status === 403 && !err.tokenScope) || err.status === 404)) {
       if (ctx.abandoned.has(project.id)) return false;
       ctx.abandoned.add(project.id);
       if (project.configured) {

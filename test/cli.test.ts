@@ -350,6 +350,31 @@ t.test('a signal during --test stops it with "Stopped by a signal.", not an unex
   t.equal(io.stdout.text, '');
 });
 
+t.test('a signal while --test asks for the version stops it; it does not report a connection', async (t) => {
+  const controller = new AbortController();
+  const fetchFn = (async (input: unknown) => {
+    const request = input as Request;
+    if (request.url.endsWith('/user')) return new Response(JSON.stringify({ id: 7, username: 'ada' }), { status: 200, headers: { 'content-type': 'application/json' } });
+    setTimeout(() => controller.abort(), 5);
+    return new Promise<Response>((_resolve, reject) => {
+      request.signal.addEventListener('abort', () => reject(new DOMException('This operation was aborted', 'AbortError')));
+    });
+  }) as typeof fetch;
+  const io = fakeIo(t, { 'c.json': json({ gitlab_token: TOKEN, gitlab_base_url: BASE, gitlab_project_ids: '1' }) }, { fetch: fetchFn, signal: controller.signal });
+  t.equal(await main(['--config', 'c.json', '--test'], io), 1);
+  t.notMatch(io.stderr.text, /Connected/);
+  t.match(io.stderr.text, /tap-gitlab: Stopped by a signal\./);
+});
+
+t.test('--test against a JSON server that is not GitLab fails naming gitlab_base_url', async (t) => {
+  const fm = fetchMock.createInstance();
+  fm.route(`${BASE}/api/v4/user`, { body: { status: 'ok' } });
+  const io = fakeIo(t, { 'c.json': json({ gitlab_token: TOKEN, gitlab_base_url: BASE, gitlab_project_ids: '1' }) }, { fetch: fm.fetchHandler });
+  t.equal(await main(['--config', 'c.json', '--test'], io), 1);
+  t.notMatch(io.stderr.text, /Connected/);
+  t.match(io.stderr.text, /^tap-gitlab: GET \/user at https?:\/\/\S+ answered JSON that is not a GitLab user \(no numeric id and username\)\. Check gitlab_base_url/m);
+});
+
 t.test('--list-projects prints a table of selected and left-out projects', async (t) => {
   const seen: unknown[] = [];
   const cli = await t.mockImport<typeof import('../lib/cli.js')>('../lib/cli.js', {

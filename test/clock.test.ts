@@ -25,3 +25,24 @@ t.test('the system clock sleep can be cut short by an abort', async (t) => {
   await t.rejects(p, { message: 'interrupted' });
   t.ok(Math.abs(systemClock.now() - Date.now()) < 1000);
 });
+
+t.test('a sleep longer than setTimeout can hold waits instead of firing at once with a warning', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => {
+    warnings.push(w.name);
+  };
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  const controller = new AbortController();
+  let settled = 'pending';
+  const sleeping = systemClock.sleep(2 ** 33, controller.signal).then(
+    () => (settled = 'resolved'),
+    () => (settled = 'aborted'),
+  );
+  await new Promise((r) => setTimeout(r, 30));
+  t.equal(settled, 'pending');
+  controller.abort();
+  await sleeping;
+  t.equal(settled, 'aborted');
+  t.same(warnings.filter((w) => w === 'TimeoutOverflowWarning'), []);
+});

@@ -90,6 +90,41 @@ t.test('at zero remaining, waits for the reset; a stale budget is ignored', asyn
   t.same(clock.sleeps, [15_000], 'after the reset the old budget no longer applies');
 });
 
+t.test('a reset further off than any honoured wait is a broken header: no pacing to it', async (t) => {
+  const clock = fakeClock(START);
+  const waits: number[] = [];
+  const pacer = new Pacer({ concurrency: 4, clock, onLongWait: (ms) => waits.push(ms) });
+  pacer.observe(budget(0, 2000, 24 * 3600));
+  await pacer.run(async () => undefined);
+  pacer.observe(new Headers({ 'ratelimit-remaining': '0', 'ratelimit-reset': String(START + 3_600_000) }));
+  await pacer.run(async () => undefined);
+  t.same(clock.sleeps, [], 'neither a reset a day away nor one an hour away in epoch milliseconds parks the run');
+  t.same(waits, []);
+});
+
+t.test("the reset is read on GitLab's clock: a machine 10 minutes behind waits the window, not 10 minutes more", async (t) => {
+  const clock = fakeClock(START);
+  const pacer = new Pacer({ concurrency: 4, clock });
+  const gitlabNow = START + 10 * 60_000;
+  const h = budget(0, 2000, 15, gitlabNow);
+  h.set('date', new Date(gitlabNow).toUTCString());
+  pacer.observe(h);
+  await pacer.run(async () => undefined);
+  t.same(clock.sleeps, [15_000]);
+});
+
+t.test('a pacing wait of 5 s or more is reported, shorter ones are not', async (t) => {
+  const clock = fakeClock(START);
+  const waits: Array<[number, number]> = [];
+  const pacer = new Pacer({ concurrency: 4, clock, onLongWait: (ms, remaining) => waits.push([ms, remaining]) });
+  pacer.observe(budget(0, 2000, 15));
+  await pacer.run(async () => undefined);
+  t.same(waits, [[15_000, 0]]);
+  await pacer.run(async () => pacer.observe(budget(5, 2000, 10, clock.now())));
+  await pacer.run(async () => undefined);
+  t.same(waits, [[15_000, 0]], 'a 2 s interval is not');
+});
+
 t.test('concurrent requests under pacing start one interval apart', async (t) => {
   const clock = fakeClock(START);
   const pacer = new Pacer({ concurrency: 4, clock });

@@ -21,16 +21,35 @@ t.test('Retry-After is read as seconds or as an HTTP date, clamped', async (t) =
   t.equal(retryAfterMs(new Headers({ 'retry-after': '30' }), NOW), 30_000);
   t.equal(retryAfterMs(new Headers({ 'retry-after': '1.5' }), NOW), 1500);
   t.equal(retryAfterMs(new Headers({ 'retry-after': new Date(NOW + 9000).toUTCString() }), NOW), 9000);
-  t.equal(retryAfterMs(new Headers({ 'retry-after': new Date(NOW - 9000).toUTCString() }), NOW), 0);
   t.equal(retryAfterMs(new Headers({ 'retry-after': '999999' }), NOW), MAX_SERVER_WAIT_MS);
   t.equal(retryAfterMs(new Headers({ 'retry-after': 'soon' }), NOW), null);
   t.equal(retryAfterMs(new Headers(), NOW), null);
+});
+
+t.test('a Retry-After that asks for no wait at all is no value, so the backoff applies instead of retrying at once', async (t) => {
+  // V8's Date.parse reads "-1", "1, 1" and "abc 1" as dates in 2001: each gave a 0 ms wait, and max_retries went in milliseconds.
+  for (const raw of ['-1', '-60', 'abc 1', '0', new Date(NOW - 9000).toUTCString(), 'Monday, 01-Jan-2001 00:00:00 GMT']) {
+    t.equal(retryAfterMs(new Headers({ 'retry-after': raw }), NOW), null, raw);
+  }
+  t.equal(retryAfterMs(new Headers({ 'retry-after': '1, 1' }), NOW), 1000, 'a header set twice is read once');
+  t.equal(retryAfterMs(new Headers({ 'retry-after': `${new Date(NOW + 9000).toUTCString()}, ${new Date(NOW + 9000).toUTCString()}` }), NOW), 9000);
+  t.same(rateLimitWait(new Headers({ 'retry-after': '-1' }), NOW, 0, () => 0), { ms: 2500, reason: 'backoff' });
+});
+
+t.test("a date GitLab writes is measured against the answer's Date, not this machine's clock", async (t) => {
+  const gitlabNow = NOW + 10 * 60_000; // this machine's clock is 10 minutes behind
+  const at = (ms: number): Headers => new Headers({ date: new Date(gitlabNow).toUTCString(), 'retry-after': new Date(gitlabNow + ms).toUTCString() });
+  t.equal(retryAfterMs(at(9000), NOW), 9000);
+  t.equal(retryAfterMs(at(-9000), NOW), null);
+  const reset = new Headers({ date: new Date(gitlabNow).toUTCString(), 'ratelimit-reset': String(gitlabNow / 1000 + 30) });
+  t.equal(rateLimitResetAt(reset, NOW), NOW + 30_000);
 });
 
 t.test('RateLimit-Reset is epoch seconds (or delta seconds when small); RateLimit-ResetTime is a fallback', async (t) => {
   t.equal(rateLimitResetAt(new Headers({ 'ratelimit-reset': String(NOW / 1000 + 30) }), NOW), NOW + 30_000);
   t.equal(rateLimitResetAt(new Headers({ 'ratelimit-reset': '30' }), NOW), NOW + 30_000);
   t.equal(rateLimitResetAt(new Headers({ 'ratelimit-resettime': new Date(NOW + 5000).toUTCString() }), NOW), NOW + 5000);
+  t.equal(rateLimitResetAt(new Headers({ 'ratelimit-reset': String(NOW + 30_000) }), NOW), NOW + 30_000, 'epoch milliseconds');
   t.equal(rateLimitResetAt(new Headers(), NOW), null);
 });
 

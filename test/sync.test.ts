@@ -106,6 +106,16 @@ t.test('a discovered project answering 403 is skipped, counted and named; the ru
   t.ok(res.logs.some((l) => l.includes('skipped acme/web-demo-app (#2): merge requests forbidden (403)')));
 });
 
+t.test('a 403 for a missing token scope stops the run as a token problem; it is not a skipped project and the run is not complete', async (t) => {
+  const gl = smallWorld();
+  for (const p of gl.projects) Object.assign(p, { mrStatus: 403, mrBody: { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token.', scope: 'read_api' } });
+  const res = await runOnce({ gitlab: gl, config: testConfig() });
+  t.match(res.error, { code: 'GITLAB_HTTP_403', exitCode: 1 });
+  t.match(String((res.error as Error).message), /The token lacks a scope: it needs read_api/);
+  t.same(res.summary?.skipped ?? [], [], 'no project is skipped for it');
+  t.notOk(res.lastState?.last_sync_completed_at, 'the run is not recorded as complete');
+});
+
 t.test('a configured project that does not exist fails the run after the others are synced', async (t) => {
   const gl = smallWorld();
   const res = await runOnce({ gitlab: gl, config: testConfig({ autoDiscoverProjects: false, projectIds: [1, 'acme/missing'] }) });

@@ -110,7 +110,12 @@ export class GitLabClient {
     this.#random = opts.random ?? Math.random;
     this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
     this.#secrets = [opts.token];
-    this.pacer = new Pacer({ concurrency: opts.concurrency, clock: this.#clock });
+    this.pacer = new Pacer({
+      concurrency: opts.concurrency,
+      clock: this.#clock,
+      onLongWait: (ms, remaining) =>
+        opts.logger.info(`GitLab's rate limit is nearly spent (RateLimit-Remaining ${remaining}); waiting ${Math.ceil(ms / 1000)}s for its window to reset before the next request.`),
+    });
     this.limiter = new EndpointLimiter(this.#clock, opts.endpointLimits);
   }
 

@@ -90,8 +90,13 @@ export function gitlabMessage(status: number, bodyText: string, contentType: str
 }
 
 /** What the user should do about an answer with this status and message. */
+/** True when GitLab says the token lacks a scope: every request will be refused alike, whatever it asks for. */
+export function isScopeError(status: number, message: string, wwwAuthenticate: string | null): boolean {
+  return status === 403 && (/insufficient_scope/i.test(message) || /insufficient_scope/i.test(wwwAuthenticate ?? ''));
+}
+
 export function adviceFor(status: number, message: string, wwwAuthenticate: string | null = null): string {
-  const scope = /insufficient_scope/i.test(message) || /insufficient_scope/i.test(wwwAuthenticate ?? '');
+  const scope = isScopeError(status, message, wwwAuthenticate);
   if (status === 401) return 'The token is invalid, expired or revoked: create a new token with the read_api scope and set gitlab_token.';
   if (status === 403 && scope) return 'The token lacks a scope: it needs read_api (or api).';
   if (status === 403) return "The token's user may not read this (feature disabled, tier-gated endpoint, or blocked IP): check its access; the token needs read_api.";
@@ -145,6 +150,7 @@ export function httpError(init: HttpErrorInit): GitLabHttpError {
     path: redact(init.path, secrets),
     gitlabMessage: message,
     advice: isMissingApi(init.status, init.path) ? MISSING_API_ADVICE : adviceFor(init.status, message, init.headers.get('www-authenticate')),
+    tokenScope: isScopeError(init.status, message, init.headers.get('www-authenticate')),
     ...(init.retries === undefined ? {} : { retries: init.retries }),
   });
 }

@@ -8,7 +8,7 @@
  * All waits go through the injected Clock.
  */
 import type { Clock } from '../clock.js';
-import { rateLimitResetAt } from './retry-policy.js';
+import { MAX_SERVER_WAIT_MS, rateLimitResetAt } from './retry-policy.js';
 
 export interface PacerOptions {
   concurrency: number;
@@ -17,7 +17,12 @@ export interface PacerOptions {
   lowFraction?: number;
   /** Remaining below this count always counts as low. Default 10. */
   lowMinimum?: number;
+  /** Told of every pacing wait of `LONG_WAIT_MS` or more (the client logs it): a run never goes quiet for long unsaid. */
+  onLongWait?: (ms: number, remaining: number) => void;
 }
+
+/** Pacing waits from this long on are reported. */
+export const LONG_WAIT_MS = 5_000;
 
 interface Budget {
   remaining: number;
@@ -30,6 +35,7 @@ export class Pacer {
   readonly #clock: Clock;
   readonly #lowFraction: number;
   readonly #lowMinimum: number;
+  readonly #onLongWait: ((ms: number, remaining: number) => void) | undefined;
   #active = 0;
   #queue: Array<() => void> = [];
   #pausedUntil = 0;
@@ -43,6 +49,7 @@ export class Pacer {
     this.#clock = opts.clock;
     this.#lowFraction = opts.lowFraction ?? 0.05;
     this.#lowMinimum = opts.lowMinimum ?? 10;
+    this.#onLongWait = opts.onLongWait;
   }
 
   get inFlight(): number {
@@ -66,7 +73,9 @@ export class Pacer {
     if (remainingRaw === null || !/^\s*-?\d+\s*$/.test(remainingRaw)) return;
     const now = this.#clock.now();
     const resetAt = rateLimitResetAt(headers, now);
-    if (resetAt === null || resetAt <= now) {
+    // GitLab's windows are a minute long; a reset further off than any wait the tap honours is a broken header (a
+    // proxy's, milliseconds read as seconds), and pacing to it would park the run for hours without a word.
+    if (resetAt === null || resetAt <= now || resetAt - now > MAX_SERVER_WAIT_MS) {
       this.#budget = null;
       return;
     }
@@ -106,6 +115,7 @@ export class Pacer {
         // Each request started spends one unit of the budget until a response reports the real figure.
         if (this.#budget) this.#budget.remaining -= 1;
         if (startAt > now) {
+          if (startAt - now >= LONG_WAIT_MS) this.#onLongWait?.(startAt - now, Math.max(0, this.#budget?.remaining ?? 0));
           await this.#clock.sleep(startAt - now, signal);
           continue;
         }

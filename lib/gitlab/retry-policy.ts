@@ -46,29 +46,57 @@ function clampWait(ms: number): number {
   return Math.min(MAX_SERVER_WAIT_MS, Math.max(0, Math.ceil(ms)));
 }
 
-/** `Retry-After` as a delay in ms from `nowMs` (delta seconds or HTTP date), or null if absent/unreadable. */
-export function retryAfterMs(headers: Headers, nowMs: number): number | null {
-  const raw = headers.get('retry-after')?.trim();
-  if (!raw) return null;
-  if (/^\d+(\.\d+)?$/.test(raw)) return clampWait(Number(raw) * 1000);
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? null : clampWait(at - nowMs);
+/** RFC 9110's IMF-fixdate, the one HTTP-date form senders write (`Wed, 21 Oct 2015 07:28:00 GMT`). */
+const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT/;
+/** Delta seconds, maybe followed by a repeat (`1, 1`: a proxy and GitLab both set the header, Headers.get joins them). */
+const DELTA_SECONDS = /^(\d+(?:\.\d+)?)\s*(?:,|$)/;
+
+/**
+ * Where the answer's own clock stood, from its `Date` header: an instant the server wrote (Retry-After as a date,
+ * RateLimit-ResetTime) is measured against it, not against this machine's clock, which may be minutes off.
+ */
+function serverNow(headers: Headers, nowMs: number): number {
+  const raw = headers.get('date')?.trim() ?? '';
+  const date = IMF_FIXDATE.test(raw) ? Date.parse(raw.slice(0, 29)) : Number.NaN;
+  return Number.isFinite(date) ? date : nowMs;
 }
 
 /**
- * `RateLimit-Reset` as an epoch-ms instant. GitLab sends Unix seconds; a small number is read as
- * delta seconds (the IETF draft's meaning, used by some proxies). Falls back to `RateLimit-ResetTime`.
+ * `Retry-After` as a delay in ms (delta seconds or an HTTP date, measured from the answer's `Date`), or null when
+ * absent, unreadable, or no wait at all: a date already past, or `-1` (V8's Date.parse reads "-1", "1, 1" and "abc 1"
+ * as dates in 2001), would otherwise retry at once and spend max_retries within milliseconds; the backoff applies then.
+ */
+export function retryAfterMs(headers: Headers, nowMs: number): number | null {
+  const raw = headers.get('retry-after')?.trim();
+  if (!raw) return null;
+  const delta = DELTA_SECONDS.exec(raw);
+  if (delta) {
+    const ms = Number(delta[1]) * 1000;
+    return ms > 0 ? clampWait(ms) : null;
+  }
+  if (!IMF_FIXDATE.test(raw)) return null;
+  const ms = Date.parse(raw.slice(0, 29)) - serverNow(headers, nowMs);
+  return Number.isFinite(ms) && ms > 0 ? clampWait(ms) : null;
+}
+
+/**
+ * `RateLimit-Reset` as an epoch-ms instant on this machine's clock. GitLab sends Unix seconds; a value of 1e12 or
+ * more is read as Unix milliseconds, a small one as delta seconds (the IETF draft's meaning, used by some proxies).
+ * Falls back to `RateLimit-ResetTime`. An absolute instant is GitLab's clock, so it is shifted by the difference
+ * between the answer's `Date` and this machine's clock.
  */
 export function rateLimitResetAt(headers: Headers, nowMs: number): number | null {
+  const skew = nowMs - serverNow(headers, nowMs);
   const raw = headers.get('ratelimit-reset')?.trim();
   if (raw && /^\d+(\.\d+)?$/.test(raw)) {
     const n = Number(raw);
-    return n >= 1e9 ? n * 1000 : nowMs + n * 1000;
+    if (n >= 1e12) return n + skew;
+    return n >= 1e9 ? n * 1000 + skew : nowMs + n * 1000;
   }
   const time = headers.get('ratelimit-resettime')?.trim();
   if (time) {
     const at = Date.parse(time);
-    if (!Number.isNaN(at)) return at;
+    if (!Number.isNaN(at)) return at + skew;
   }
   return null;
 }

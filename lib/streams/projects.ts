@@ -52,7 +52,7 @@ export async function* readProjects(opts: {
       yield { ref, raw: res.body };
     } catch (err) {
       // A cached project deleted or hidden since: its merge requests will report it; nothing to emit.
-      if (err instanceof GitLabHttpError && (err.status === 404 || err.status === 403)) continue;
+      if (err instanceof GitLabHttpError && (err.status === 404 || (err.status === 403 && !err.tokenScope))) continue;
       throw err;
     }
   }

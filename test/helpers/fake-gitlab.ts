@@ -11,7 +11,7 @@ export const BASE = 'https://gitlab.example.com';
 export const TOKEN = 'glpat-TEST-SECRET-123';
 
 export interface FakeUser { id: number; username: string; name: string; state: string; avatar_url: string | null; web_url: string; locked: boolean }
-export interface FakeProject { id: number; path: string; name: string; path_with_namespace: string; visibility: string; archived: boolean; updated_at: string; created_at: string; last_activity_at: string; description: string | null; web_url: string; default_branch: string | null; namespace: { id: number; name: string; path: string; kind: string; full_path: string; parent_id: number | null; web_url: string }; member?: boolean; mrStatus?: number }
+export interface FakeProject { id: number; path: string; name: string; path_with_namespace: string; visibility: string; archived: boolean; updated_at: string; created_at: string; last_activity_at: string; description: string | null; web_url: string; default_branch: string | null; namespace: { id: number; name: string; path: string; kind: string; full_path: string; parent_id: number | null; web_url: string }; member?: boolean; mrStatus?: number; mrBody?: unknown }
 export interface FakeMr { id: number; iid: number; project_id: number; title: string; description: string | null; state: string; created_at: string; updated_at: string; merged_at: string | null; closed_at: string | null; author: FakeUser; assignees: FakeUser[]; reviewers: FakeUser[]; source_branch: string; target_branch: string; web_url: string; [k: string]: unknown }
 
 export function user(id: number): FakeUser {
@@ -143,7 +143,7 @@ export function fakeGitLab(init: { projects: FakeProject[]; mrs: FakeMr[]; users
       const pid = Number(mrm[1]);
       const p = state.projects.find((x) => x.id === pid);
       if (!p) return json({ message: '404 Project Not Found' }, {}, 404);
-      if (p.mrStatus) return json({ message: `${p.mrStatus} Forbidden` }, {}, p.mrStatus);
+      if (p.mrStatus) return json(p.mrBody ?? { message: `${p.mrStatus} Forbidden` }, {}, p.mrStatus);
       let list = state.mrs.filter((m) => m.project_id === pid);
       const after = q.get('updated_after');
       if (after) list = list.filter((m) => Date.parse(m.updated_at) >= Date.parse(after));
