@@ -21,7 +21,7 @@ import { STREAMS, projectRecord, type StreamName, type StreamSelection } from '.
 import { getBookmark, getBookmarkIds, setBookmark, type TapState } from './singer/state.js';
 import type { SingerWriter } from './singer/writer.js';
 import { mapMergeRequest, type MergeRequestRecord } from './streams/merge-requests-schema.js';
-import { readProjects } from './streams/projects.js';
+import { leastRecentFirst, readProjects } from './streams/projects.js';
 import { toProjectRecord } from './streams/projects-schema.js';
 import { UserCollector } from './streams/users.js';
 import { formatSummary, type RunSummary, type SkippedProject } from './summary.js';
@@ -237,6 +237,7 @@ async function syncProjects(run: Run, client: GitLabClient, discovery: Discovery
     discovery,
     pageSize: run.opts.config.pageSize,
     bookmarkOf: (id) => getBookmark(run.state, 'projects', id),
+    leastRecentFirst: run.opts.config.maxRecordsPerSync !== null,
   })) {
     if (!run.budgetLeft) run.cutShort = true;
     if (run.halted || !run.budgetLeft) break;
@@ -305,11 +306,14 @@ interface ScanContext {
  * With max_records_per_sync no range is split: every record a run emits must move its bookmark,
  * so that each chunked run makes progress.
  */
-async function syncMergeRequests(run: Run, client: GitLabClient, projects: ProjectRef[]): Promise<void> {
+async function syncMergeRequests(run: Run, client: GitLabClient, listed: ProjectRef[]): Promise<void> {
   const { config } = run.opts;
   const emitMrs = run.selected.has('merge_requests');
   // Users-only runs keep their own cursor so that merge request bookmarks never move without records.
   const cursorStream = emitMrs ? 'merge_requests' : 'users';
+  // With max_records_per_sync the projects whose scans stand furthest behind go first: in listing order, projects
+  // that gain rows before every run would spend each run's budget and the later ones would never be read.
+  const projects = config.maxRecordsPerSync === null ? listed : leastRecentFirst(listed, (id) => getBookmark(run.state, cursorStream, id));
   run.state = { ...run.state, currently_syncing: emitMrs ? 'merge_requests' : 'users' };
 
   let wake: (() => void) | null = null;
@@ -377,7 +381,8 @@ async function syncMergeRequests(run: Run, client: GitLabClient, projects: Proje
       if (failed || run.halted) return null;
       // Out of budget, only the set-aside projects that have not moved yet go on, until they move:
       // otherwise a run whose budget the others use up would leave them where they were, run after run.
-      const job = run.budgetLeft ? next() : unmovedSetAside();
+      // A budget the projects stream spent still lets one scan (the one furthest behind) move: every run makes progress.
+      const job = run.budgetLeft || nextProject === 0 ? next() : unmovedSetAside();
       if (job === null && !run.budgetLeft) {
         if (nextProject < projects.length || setAside.length > 0) run.cutShort = true;
         if (running === 0) return null;

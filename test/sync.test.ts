@@ -714,3 +714,26 @@ t.test('a project updated later within the same millisecond as its bookmark is e
   const again = await runOnce({ gitlab: gl, config, state: res.lastState });
   t.same(recordIds(again.messages, 'projects'), [], 'and not again once the bookmark has it');
 });
+
+t.test('max_records_per_sync below the projects that change before every run: each run still reaches other projects and their merge requests', async (t) => {
+  const projects = [1, 2, 3, 4, 5, 6, 7, 8].map((id) => project(id, `p${id}`, { updated_at: ts(1) }));
+  const mrs: FakeMr[] = [];
+  for (const p of projects) for (let k = 0; k < 3; k += 1) mrs.push(mr(p.id * 10 + k, p.id, ts(2 + k)));
+  const gl = fakeGitLab({ projects, mrs, users: [user(1)] });
+  const config = testConfig({ maxRecordsPerSync: 5 });
+  const everProjects = new Set<number>();
+  const everMrs = new Set<number>();
+  let state: unknown = undefined;
+  let runs = 0;
+  for (; runs < 12 && (everProjects.size < 8 || everMrs.size < mrs.length); runs += 1) {
+    const res = await runOnce({ gitlab: gl, config, ...(state === undefined ? {} : { state }) });
+    t.equal(res.error, null);
+    for (const id of recordIds(res.messages, 'projects')) everProjects.add(id);
+    for (const id of recordIds(res.messages, 'merge_requests')) everMrs.add(id);
+    state = res.lastState;
+    // Before the next run, activity moves five projects' updated_at: as many as the budget.
+    for (const p of projects.slice(0, 5)) p.updated_at = new Date(Date.parse(p.updated_at) + 60_000).toISOString();
+  }
+  t.same([...everProjects].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8], `every project emitted (${runs} runs)`);
+  t.equal(everMrs.size, mrs.length, 'every merge request emitted');
+});

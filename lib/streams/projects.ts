@@ -9,6 +9,7 @@ import { GitLabHttpError } from '../errors.js';
 import type { GitLabClient } from '../gitlab/client.js';
 import { offsetPages } from '../gitlab/pagination.js';
 import { toProjectSummary } from '../gitlab-project.js';
+import { compareTimestamps } from '../time.js';
 
 export interface ProjectSource {
   ref: ProjectRef;
@@ -24,9 +25,15 @@ export async function* readProjects(opts: {
   discovery: DiscoveryResult;
   pageSize: number;
   bookmarkOf: (projectId: number) => string | null;
+  /**
+   * The projects emitted longest ago first: never emitted, then oldest bookmark (max_records_per_sync, where a run
+   * may stop after any record: in listing order, the same projects changing before every run would take the whole
+   * budget, run after run, and the others would never come).
+   */
+  leastRecentFirst?: boolean;
 }): AsyncGenerator<ProjectSource> {
   const missing: ProjectRef[] = [];
-  for (const ref of opts.discovery.selected) {
+  for (const ref of opts.leastRecentFirst === true ? leastRecentFirst(opts.discovery.selected, opts.bookmarkOf) : opts.discovery.selected) {
     if (ref.raw !== null) yield { ref, raw: ref.raw };
     else missing.push(ref);
   }
@@ -34,6 +41,7 @@ export async function* readProjects(opts: {
 
   const withBookmark = missing.filter((r) => opts.bookmarkOf(r.id) !== null);
   const without = missing.filter((r) => opts.bookmarkOf(r.id) === null);
+  if (opts.leastRecentFirst === true) yield* fetchEach(opts.client, without);
   if (withBookmark.length > 0) {
     const since = withBookmark.map((r) => opts.bookmarkOf(r.id) ?? '').reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
     const byId = new Map(withBookmark.map((r) => [r.id, r]));
@@ -46,9 +54,21 @@ export async function* readProjects(opts: {
       }
     }
   }
-  for (const ref of without) {
+  if (opts.leastRecentFirst !== true) yield* fetchEach(opts.client, without);
+}
+
+/** Refs ordered by their bookmark: none first, then oldest; ties keep their order. */
+export function leastRecentFirst<T extends { id: number }>(refs: readonly T[], bookmarkOf: (id: number) => string | null): T[] {
+  const keyed = refs.map((ref) => ({ ref, at: bookmarkOf(ref.id) }));
+  keyed.sort((a, b) => (a.at === null ? (b.at === null ? 0 : -1) : b.at === null ? 1 : compareTimestamps(a.at, b.at)));
+  return keyed.map((k) => k.ref);
+}
+
+/** Each project fetched by id (cached projects without a bookmark: the updated_after listing cannot find them). */
+async function* fetchEach(client: GitLabClient, refs: readonly ProjectRef[]): AsyncGenerator<ProjectSource> {
+  for (const ref of refs) {
     try {
-      const res = await opts.client.get(`/projects/${ref.id}`);
+      const res = await client.get(`/projects/${ref.id}`);
       yield { ref, raw: res.body };
     } catch (err) {
       // A cached project deleted or hidden since: its merge requests will report it; nothing to emit.
