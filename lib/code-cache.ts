@@ -5,7 +5,12 @@
  * an hourly incremental run's start-up. A cache V8 refuses (another Node or V8 version, other V8
  * flags, a rebuilt bundle) or a missing one only costs that time back: the bundle is compiled as
  * usual and runs the same.
+ *
+ * The cache file is V8's data after its own SHA-256: V8's release builds do not check the data they
+ * are given, so a cache with flipped bits of the right length (a bad copy, disk corruption) would end
+ * the process in a V8 fatal error; one that does not match its digest is never handed to V8.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -21,12 +26,19 @@ export interface LoadedBundle<T> {
   createCache: () => Buffer;
 }
 
-function readCache(path: string): Buffer | undefined {
+const DIGEST_BYTES = 32;
+const digestOf = (data: Uint8Array): Buffer => createHash('sha256').update(data).digest();
+
+/** The cache's data; 'corrupt' when it does not match its digest; undefined when there is no file. */
+function readCache(path: string): Buffer | 'corrupt' | undefined {
+  let file: Buffer;
   try {
-    return readFileSync(path);
+    file = readFileSync(path);
   } catch {
     return undefined;
   }
+  const data = file.subarray(DIGEST_BYTES);
+  return file.length > DIGEST_BYTES && digestOf(data).equals(file.subarray(0, DIGEST_BYTES)) ? data : 'corrupt';
 }
 
 /** Compiles and runs a CommonJS bundle, with `cachePath`'s code cache when V8 accepts it (null: none). */
@@ -38,7 +50,8 @@ export function loadBundle<T>(path: string, cachePath: string | null): LoadedBun
   } catch (err) {
     throw new Error(`Cannot read ${bundlePath}: build tap-gitlab first (npm run build).`, { cause: err });
   }
-  const cachedData = cachePath === null ? undefined : readCache(cachePath);
+  const read = cachePath === null ? undefined : readCache(cachePath);
+  const cachedData = read === 'corrupt' ? undefined : read;
   // The wrapper Node itself puts around a CommonJS module, on the bundle's first line (stack traces keep their lines).
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundlePath, ...(cachedData ? { cachedData } : {}) });
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string) => void;
@@ -46,7 +59,7 @@ export function loadBundle<T>(path: string, cachePath: string | null): LoadedBun
   wrapper.call(module.exports, module.exports, createRequire(bundlePath), module, bundlePath, dirname(bundlePath));
   return {
     exports: module.exports as T,
-    cache: cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'accepted',
+    cache: read === 'corrupt' ? 'rejected' : cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'accepted',
     createCache: () => script.createCachedData(),
   };
 }
@@ -56,6 +69,6 @@ export async function writeCodeCache<T>(bundlePath: string, cachePath: string, w
   const loaded = loadBundle<T>(bundlePath, null);
   await warmUp(loaded.exports);
   const data = loaded.createCache();
-  writeFileSync(cachePath, data);
-  return data.byteLength;
+  writeFileSync(cachePath, Buffer.concat([digestOf(data), data]));
+  return data.byteLength + DIGEST_BYTES;
 }
