@@ -142,7 +142,18 @@ async function run(args: CliArgs, io: CliIo, secrets: string[]): Promise<number>
   });
   for (const w of warnings) logger.warn(w);
   // Node's own HTTP stack unless a fetch is injected (tests): see gitlab/node-fetch.ts.
-  const fetchFn = io.fetch ?? createNodeFetch();
+  const fetchFn = io.fetch ?? createNodeFetch({ env: io.env });
+  if (io.fetch === undefined) {
+    const { describeProxy, proxyFor } = await import('./gitlab/proxy.js');
+    const proxy = (() => {
+      try {
+        return proxyFor(new URL(config.apiUrl), io.env);
+      } catch {
+        return null; // the first request reports it
+      }
+    })();
+    if (proxy !== null) logger.info(`Reaching GitLab through the proxy ${describeProxy(proxy)} (https_proxy / http_proxy).`);
+  }
   const signal = io.signal ?? new AbortController().signal;
 
   switch (args.mode) {

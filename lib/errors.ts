@@ -96,7 +96,7 @@ export class GitLabHttpError extends TapError {
 
 /** GitLab could not be reached at all (DNS, refused, TLS, timeout): exit 1. */
 export class GitLabNetworkError extends TapError {
-  constructor(code: 'NETWORK_DNS' | 'NETWORK_REFUSED' | 'NETWORK_TLS' | 'NETWORK_TIMEOUT' | 'NETWORK_RESET' | 'NETWORK_OTHER', message: string, options: TapErrorOptions = {}) {
+  constructor(code: 'NETWORK_DNS' | 'NETWORK_REFUSED' | 'NETWORK_TLS' | 'NETWORK_TIMEOUT' | 'NETWORK_RESET' | 'NETWORK_PROXY' | 'NETWORK_OTHER', message: string, options: TapErrorOptions = {}) {
     super(code, message, 1, options);
   }
 }

@@ -5,7 +5,7 @@
 import { GitLabNetworkError } from '../errors.js';
 import { UNREACHABLE_RETRIES } from './retry-policy.js';
 
-export type NetworkErrorCode = 'NETWORK_DNS' | 'NETWORK_REFUSED' | 'NETWORK_TLS' | 'NETWORK_TIMEOUT' | 'NETWORK_RESET' | 'NETWORK_OTHER';
+export type NetworkErrorCode = 'NETWORK_DNS' | 'NETWORK_REFUSED' | 'NETWORK_TLS' | 'NETWORK_TIMEOUT' | 'NETWORK_RESET' | 'NETWORK_PROXY' | 'NETWORK_OTHER';
 
 export interface NetworkFailure {
   code: NetworkErrorCode;
@@ -54,6 +54,11 @@ export function classifyNetworkError(err: unknown): NetworkFailure | null {
   for (const e of errors) {
     const code = field(e, 'code');
     if (typeof code !== 'string') continue;
+    // The proxy's own failure (proxy.ts): what it said, or why it could not be reached. A 407 will not heal by itself.
+    if (code === 'EPROXY') {
+      const status = field(e, 'status');
+      return failure('NETWORK_PROXY', String(field(e, 'message')), 'the proxy did not connect', status === 407 ? none : few);
+    }
     if (code === 'ENOTFOUND') return failure('NETWORK_DNS', code, 'the host name does not resolve', few);
     if (code === 'EAI_AGAIN') return failure('NETWORK_DNS', code, 'DNS lookup failed temporarily', all);
     if (code === 'ECONNREFUSED') return failure('NETWORK_REFUSED', code, 'the connection was refused', few);
@@ -83,7 +88,9 @@ export function networkError(f: NetworkFailure, origin: string, target: string, 
     f.code === 'NETWORK_TLS'
       ? 'Check gitlab_base_url (http vs https, host name) and that the certificate is trusted (NODE_EXTRA_CA_CERTS for a private CA).'
       : f.code === 'NETWORK_TIMEOUT'
-        ? 'GitLab is slow or unreachable; check gitlab_base_url, or raise request_timeout_seconds.'
-        : 'Check gitlab_base_url and that this machine can reach GitLab.';
+        ? 'GitLab is slow or unreachable; check gitlab_base_url, or raise request_timeout_seconds (behind a proxy, set https_proxy).'
+        : f.code === 'NETWORK_PROXY'
+          ? 'Check the proxy settings (https_proxy, http_proxy, no_proxy) and the proxy\'s user and password.'
+          : 'Check gitlab_base_url and that this machine can reach GitLab (behind a proxy, set https_proxy).';
   return new GitLabNetworkError(f.code, `Could not reach GitLab at ${origin} (${target})${tried}: ${f.describe} (${f.detail}). ${advice}`, { cause });
 }

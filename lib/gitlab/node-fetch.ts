@@ -12,6 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
+import { proxyAuthorization, proxyFor, tunnelingAgent, type ProxyEnv } from './proxy.js';
 
 /** Statuses whose responses have no body (a Response refuses one). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -83,9 +84,47 @@ class BufferedResponse extends Response {
   }
 }
 
-/** A fetch over node:http/https (one keep-alive agent per protocol, for the life of the process). */
-export function createNodeFetch(): typeof fetch {
-  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+export interface NodeFetchOptions {
+  /** Where the proxy settings come from (https_proxy, http_proxy, no_proxy; see proxy.ts). None: no proxy. */
+  env?: ProxyEnv;
+}
+
+/** How one request is sent: its module, agent and request options (a proxy's or the target's). */
+function routeFor(url: URL, env: ProxyEnv | undefined, agents: Map<string, http.Agent>): { send: typeof http.request; options: http.RequestOptions } {
+  const secure = url.protocol === 'https:';
+  const proxy = env === undefined ? null : proxyFor(url, env);
+  const keyOf = proxy === null ? url.protocol : `${url.protocol} ${proxy.href}`;
+  let agent = agents.get(keyOf);
+  if (proxy === null) {
+    agent ??= secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    agents.set(keyOf, agent);
+    return { send: secure ? https.request : http.request, options: { agent } };
+  }
+  if (secure) {
+    agent ??= tunnelingAgent(proxy);
+    agents.set(keyOf, agent);
+    return { send: https.request, options: { agent } };
+  }
+  // http:// through the proxy: the request goes to the proxy, its target in absolute form.
+  const toProxySecurely = proxy.protocol === 'https:';
+  agent ??= toProxySecurely ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  agents.set(keyOf, agent);
+  const auth = proxyAuthorization(proxy);
+  return {
+    send: toProxySecurely ? https.request : http.request,
+    options: {
+      agent,
+      host: proxy.hostname.replace(/^\[|\]$/g, ''),
+      port: proxy.port || (toProxySecurely ? 443 : 80),
+      path: url.href,
+      ...(auth === undefined ? {} : { headers: { 'proxy-authorization': auth } }),
+    },
+  };
+}
+
+/** A fetch over node:http/https (keep-alive agents, one per protocol and proxy, for the life of the process). */
+export function createNodeFetch(opts: NodeFetchOptions = {}): typeof fetch {
+  const agents = new Map<string, http.Agent>();
 
   return async function nodeFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     // ky hands over its Request and an empty options object: building another Request would only cost time.
@@ -110,8 +149,16 @@ export function createNodeFetch(): typeof fetch {
         fn();
       };
       const failed = (err: unknown): void => settle(() => reject(new TypeError('fetch failed', { cause: err })));
-      const secure = url.protocol === 'https:';
-      const req = (secure ? https : http).request(url, { method: request.method, headers, agent: secure ? agents.https : agents.http }, (res) => {
+      let route: ReturnType<typeof routeFor>;
+      try {
+        route = routeFor(url, opts.env, agents);
+      } catch (err) {
+        failed(err);
+        return;
+      }
+      const { send, options } = route;
+      const requestOptions: http.RequestOptions = { ...options, method: request.method, headers: { ...headers, ...options.headers } };
+      const onResponse = (res: http.IncomingMessage): void => {
         const status = res.statusCode ?? 0;
         const chunks: Buffer[] = [];
         res.on('error', failed);
@@ -131,7 +178,9 @@ export function createNodeFetch(): typeof fetch {
             }
           });
         });
-      });
+      };
+      // Through a proxy for http://, the options name the proxy and the path is the whole URL; otherwise the URL is the target.
+      const req = options.path === undefined ? send(url, requestOptions, onResponse) : send({ ...requestOptions, headers: { ...requestOptions.headers, host: url.host } }, onResponse);
       const onAbort = (): void => {
         settle(() => reject(abortReason(signal)));
         req.destroy();

@@ -1,0 +1,121 @@
+/**
+ * HTTP proxies from the environment, as curl, Python's requests (and so most Singer taps) read them:
+ * `https_proxy`/`HTTPS_PROXY` for https:// addresses, `http_proxy`/`HTTP_PROXY` for http:// ones, the
+ * lower-case name first, and `no_proxy`/`NO_PROXY` for the hosts reached directly. An https address goes
+ * through a CONNECT tunnel (the proxy sees only host and port; TLS runs end to end); an http one is sent
+ * to the proxy in absolute form. Loopback addresses are always reached directly. A proxy's `user:password@` becomes a Basic `Proxy-Authorization` and
+ * is never written anywhere else.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+
+export type ProxyEnv = Readonly<Record<string, string | undefined>>;
+
+function envValue(env: ProxyEnv, name: string): string | undefined {
+  const v = env[name.toLowerCase()] ?? env[name.toUpperCase()];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+/** Whether `no_proxy` says to reach `url` directly: `*`, a host, `.domain` or `domain` (its subdomains too), each maybe with `:port`. */
+export function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
+  if (noProxy === undefined) return false;
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  for (const raw of noProxy.split(/[\s,]+/)) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    if (entry === '*') return true;
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
+    if (!m) continue;
+    const name = (m[1] as string).replace(/^\[|\]$/g, '').replace(/^\*?\./, '');
+    if (m[2] !== undefined && m[2] !== port) continue;
+    if (host === name || host.endsWith(`.${name}`)) return true;
+  }
+  return false;
+}
+
+/** This machine: never through a proxy (as Go's ProxyFromEnvironment does), so a simulator or a tunnel on localhost works anywhere. */
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
+
+/** The proxy for `url` by the environment, or null for a direct connection. Throws on a proxy that is no http(s):// URL. */
+export function proxyFor(url: URL, env: ProxyEnv): URL | null {
+  const raw = envValue(env, url.protocol === 'https:' ? 'https_proxy' : 'http_proxy');
+  if (raw === undefined || LOOPBACK.test(url.hostname) || bypassesProxy(url, envValue(env, 'no_proxy'))) return null;
+  let proxy: URL;
+  try {
+    proxy = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
+  } catch {
+    throw proxyError(`the proxy setting for ${url.protocol.replace(':', '')}:// addresses is not a URL`);
+  }
+  if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') throw proxyError(`the proxy's scheme "${proxy.protocol.replace(':', '')}" is not supported (http:// or https:// only)`);
+  return proxy;
+}
+
+/** A proxy as it may be shown: no credentials. */
+export function describeProxy(proxy: URL): string {
+  return `${proxy.protocol}//${proxy.host}`;
+}
+
+/** `Proxy-Authorization` for a proxy URL with credentials. */
+export function proxyAuthorization(proxy: URL): string | undefined {
+  if (proxy.username === '' && proxy.password === '') return undefined;
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return `Basic ${Buffer.from(credentials).toString('base64')}`;
+}
+
+/** A proxy failure, with code EPROXY: the network error classification names the proxy, not GitLab. */
+export function proxyError(message: string, status?: number): Error {
+  return Object.assign(new Error(message), { code: 'EPROXY', ...(status === undefined ? {} : { status }) });
+}
+
+/** Connects to the proxy itself (TLS when it is an https:// proxy). */
+function connectToProxy(proxy: URL): http.ClientRequest {
+  const secure = proxy.protocol === 'https:';
+  return (secure ? https : http).request({
+    host: proxy.hostname.replace(/^\[|\]$/g, ''),
+    port: proxy.port || (secure ? 443 : 80),
+    method: 'CONNECT',
+    agent: false,
+  });
+}
+
+/**
+ * A keep-alive agent for https:// addresses whose sockets are TLS over a CONNECT tunnel through `proxy`.
+ * The tunnel's request carries only `host:port` and the proxy's credentials; GitLab's token travels inside TLS.
+ */
+export function tunnelingAgent(proxy: URL): https.Agent {
+  const auth = proxyAuthorization(proxy);
+  class TunnelingAgent extends https.Agent {
+    override createConnection(options: tls.ConnectionOptions & { host?: string; port?: number | string; servername?: string }, callback: (err: Error | null, socket?: Duplex) => void): undefined {
+      const host = options.host ?? 'localhost';
+      const port = Number(options.port ?? 443);
+      const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const req = connectToProxy(proxy);
+      req.path = target;
+      req.setHeader('host', target);
+      if (auth !== undefined) req.setHeader('proxy-authorization', auth);
+      let done = false;
+      const fail = (err: Error): void => {
+        if (done) return;
+        done = true;
+        callback(err);
+      };
+      req.once('connect', (res, socket) => {
+        if (res.statusCode !== 200) {
+          socket.destroy();
+          fail(proxyError(`the proxy ${describeProxy(proxy)} answered ${res.statusCode ?? 0} ${res.statusMessage ?? ''} to CONNECT ${target}`.trim(), res.statusCode));
+          return;
+        }
+        done = true;
+        const secure = tls.connect({ ...options, socket, servername: options.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host) });
+        callback(null, secure);
+      });
+      req.once('error', (err) => fail(Object.assign(proxyError(`could not reach the proxy ${describeProxy(proxy)}: ${err.message}`), { cause: err })));
+      req.end();
+      return undefined;
+    }
+  }
+  return new TunnelingAgent({ keepAlive: true });
+}
