@@ -498,7 +498,7 @@ t.test('graphql posts the query to /api/graphql and returns data', async (t) => 
   const { fm, client } = setup();
   fm.route(`${ORIGIN}/api/graphql`, { status: 200, body: { data: { users: { nodes: [{ id: 'gid://gitlab/User/1' }] } } } });
   const data = await client.graphql('query($ids:[UserID!]){users(ids:$ids){nodes{id}}}', { ids: ['gid://gitlab/User/1'] });
-  t.same(data, { users: { nodes: [{ id: 'gid://gitlab/User/1' }] } });
+  t.same(data, { data: { users: { nodes: [{ id: 'gid://gitlab/User/1' }] } }, errors: [] });
   const [call] = calls(fm);
   t.equal(call?.options.method?.toUpperCase(), 'POST');
   t.same(JSON.parse(String(call?.options.body)), { query: 'query($ids:[UserID!]){users(ids:$ids){nodes{id}}}', variables: { ids: ['gid://gitlab/User/1'] } });
@@ -506,12 +506,18 @@ t.test('graphql posts the query to /api/graphql and returns data', async (t) => 
   t.equal(call && headerOf(call, 'content-type'), 'application/json');
 });
 
-t.test('graphql errors raise GitLabResponseError', async (t) => {
+t.test('graphql errors without data raise GitLabResponseError', async (t) => {
   const { fm, client } = setup();
   fm.route(`${ORIGIN}/api/graphql`, { status: 200, body: { errors: [{ message: "Field 'userz' doesn't exist" }] } });
   const err = await rejection(client.graphql('{userz}', {}));
   t.type(err, GitLabResponseError);
   t.match((err as Error).message, /Field 'userz' doesn't exist/);
+});
+
+t.test('graphql errors beside data (a partial answer) come back with the data, which is good', async (t) => {
+  const { fm, client } = setup();
+  fm.route(`${ORIGIN}/api/graphql`, { status: 200, body: { data: { users: { nodes: [{ id: 'gid://gitlab/User/1' }, null] } }, errors: [{ message: 'Internal server error', path: ['users', 'nodes', 1] }] } });
+  t.same(await client.graphql('q', {}), { data: { users: { nodes: [{ id: 'gid://gitlab/User/1' }, null] } }, errors: ['Internal server error'] });
 });
 
 t.test('an aborted run stops waiting and does not retry', async (t) => {

@@ -70,24 +70,42 @@ t.test('pending ids from an earlier run are emitted from their profile; vanished
   t.ok(logger.lines.some((l) => l.includes('User 9')));
 });
 
-t.test('none mode: ids pending from an earlier run are emitted with the fields of a merge request naming them; the others stay pending, never a row of nulls', async (t) => {
+/** GET /users/:id: the public view for the ids in `profiles`, 404 for the others. */
+function userRoute(fm: ReturnType<typeof fetchMock.createInstance>, known: ReadonlySet<number>) {
+  fm.get(`begin:${API}/users/`, (callLog) => {
+    const id = Number(new URL(callLog.url).pathname.split('/').pop());
+    if (!known.has(id)) return { status: 404, body: { message: '404 User Not Found' } };
+    return { id, username: `user${id}`, name: `User ${id}`, state: 'active', locked: true, avatar_url: null, web_url: `${BASE}/user${id}`, created_at: '2020-01-02T03:04:05Z', bot: false, public_email: '' };
+  });
+}
+
+t.test('none mode: ids pending from an earlier run are looked up one by one, since no merge request need name them again; a 404 is a user that no longer exists', async (t) => {
   const { fm, collector, out, write } = setup('none');
+  userRoute(fm, new Set([9]));
   collector.restore([7, 9]);
   collector.add(Array.from({ length: 100 }, (_, i) => user(i + 101)));
   await collector.flush(write, { all: false });
-  t.same(out.map((u) => u.id), Array.from({ length: 100 }, (_, i) => i + 101), 'a full batch goes out; the restored ids wait');
-  t.same(collector.pendingIds(), [7, 9], 'still pending, so a STATE taken now keeps them');
-  collector.add([user(9)]);
-  await collector.flush(write, { all: true });
-  t.same(out.slice(100).map((u) => [u.id, u.username]), [[9, 'user9']]);
-  t.same(validateRecord(plainSchema(userSchema), out[100]), [], 'a valid users record');
-  t.same(collector.pendingIds(), [7], 'user 7 stays pending for a later run (the last STATE lists it)');
-  t.equal(fm.callHistory.calls().length, 0);
+  t.same(out.map((u) => u.id), [9, ...Array.from({ length: 98 }, (_, i) => i + 101)], 'user 9 from its profile, user 7 gone, the embedded ones as they are');
+  t.match(out[0], { id: 9, username: 'user9', locked: true, created_at: '2020-01-02T03:04:05.000Z' }, 'every field a merge request embeds, locked included');
+  t.same(validateRecord(plainSchema(userSchema), out[0]), [], 'a valid users record');
+  t.same(collector.pendingIds(), [199, 200]);
+  t.same(fm.callHistory.calls().map((c) => new URL(c.url).pathname), ['/api/v4/users/7', '/api/v4/users/9'], 'only the restored ids are asked for');
 });
 
-t.test('GraphQL unavailable (403): ids pending from an earlier run are not dropped as vanished', async (t) => {
+t.test('a user GET /users/:id hides (403) is unknown, not gone: a restored id stays owed and the run goes on', async (t) => {
+  const { fm, collector, out, write } = setup('none');
+  fm.get(`begin:${API}/users/`, { status: 403, body: { message: '403 Forbidden' } });
+  collector.restore([7]);
+  collector.add([user(8)]);
+  await collector.flush(write, { all: true });
+  t.same(out.map((u) => u.id), [8]);
+  t.same(collector.pendingIds(), [7]);
+});
+
+t.test('GraphQL unavailable (403): ids pending from an earlier run are looked up one by one, never dropped as vanished nor left owed for good', async (t) => {
   const { fm, collector, out, write } = setup('graphql');
   fm.post(`${BASE}/api/graphql`, { status: 403, body: { message: '403 Forbidden' } });
+  userRoute(fm, new Set([7]));
   collector.restore([7, 9]);
   collector.add(Array.from({ length: 100 }, (_, i) => user(i + 101)));
   await collector.flush(write, { all: false });
@@ -95,16 +113,53 @@ t.test('GraphQL unavailable (403): ids pending from an earlier run are not dropp
   t.same(collector.pendingIds(), [7, 9, 199, 200]);
   collector.add([user(9)]);
   await collector.flush(write, { all: true });
-  t.same(
-    out.slice(98).map((u) => [u.id, u.username]),
-    [
-      [9, 'user9'],
-      [199, 'user199'],
-      [200, 'user200'],
-    ],
-  );
-  t.same(collector.pendingIds(), [7], 'still pending');
-  t.equal(fm.callHistory.calls().length, 1, 'no GraphQL call after the fallback');
+  t.same(out.slice(98).map((u) => [u.id, u.username, u.locked]), [[7, 'user7', true], [9, 'user9', false], [199, 'user199', false], [200, 'user200', false]]);
+  t.same(collector.pendingIds(), [], 'nothing owed');
+  t.same(fm.callHistory.calls().map((c) => new URL(c.url).pathname), ['/api/graphql', '/api/v4/users/7'], 'no GraphQL call after the fallback; user 9 came from a merge request');
+});
+
+t.test('a GraphQL answer in part (a null node beside an error) keeps what it returned: the run goes on enriching', async (t) => {
+  const { fm, collector, out, write, logger } = setup('graphql');
+  let calls = 0;
+  fm.post(`${BASE}/api/graphql`, (callLog) => {
+    calls += 1;
+    const body = JSON.parse(String(callLog.options.body)) as { variables: { ids: string[] } };
+    const ids = body.variables.ids.map((g) => Number(g.split('/').pop()));
+    const nodes = ids.map((id) => (id === 5 || id === 999 ? null : { id: `gid://gitlab/User/${id}`, username: `user${id}`, name: `User ${id}`, state: 'active', publicEmail: null, createdAt: '2020-01-02T03:04:05Z', avatarUrl: null, webUrl: null, bot: false, location: null, jobTitle: null, organization: null }));
+    return { data: { users: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } }, errors: calls === 1 ? [{ message: 'Internal server error', path: ['users', 'nodes', 4] }] : [] };
+  });
+  collector.restore([999]);
+  collector.add(Array.from({ length: 199 }, (_, i) => user(i + 1)));
+  await collector.flush(write, { all: true });
+  t.equal(calls, 2, 'the second batch is enriched too');
+  const byId = new Map(out.map((u) => [u.id, u]));
+  t.equal(byId.get(1)?.created_at, '2020-01-02T03:04:05.000Z', 'the users GraphQL returned have their profile');
+  t.equal(byId.get(150)?.created_at, '2020-01-02T03:04:05.000Z', 'and so do the next batch\'s');
+  t.match(byId.get(5), { id: 5, username: 'user5', created_at: null }, 'the null node is emitted with its embedded fields');
+  t.notOk(byId.has(999), 'a restored id missing beside an error is not taken for a user that no longer exists');
+  t.same(collector.pendingIds(), [999], 'it stays owed');
+  t.equal(logger.lines.filter((l) => /answered in part/.test(l)).length, 1, 'said once');
+});
+
+t.test('GraphQL errors alone that do not say the query is wrong cost one batch its profiles, not the run', async (t) => {
+  const { fm, collector, out, write } = setup('graphql');
+  let calls = 0;
+  fm.post(`${BASE}/api/graphql`, (callLog) => {
+    calls += 1;
+    if (calls === 1) return { errors: [{ message: 'Timeout on users' }] };
+    const body = JSON.parse(String(callLog.options.body)) as { variables: { ids: string[] } };
+    const nodes = body.variables.ids.map((g) => ({ id: g, username: 'u', name: 'U', state: 'active', publicEmail: null, createdAt: '2020-01-02T03:04:05Z', avatarUrl: null, webUrl: null, bot: false, location: null, jobTitle: null, organization: null }));
+    return { data: { users: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } } };
+  });
+  collector.add(Array.from({ length: 200 }, (_, i) => user(i + 1)));
+  await collector.flush(write, { all: true });
+  t.equal(calls, 2);
+  t.equal(out.filter((u) => u.created_at !== null).length, 100, 'the second batch has its profiles');
+  const schema = setup('graphql');
+  schema.fm.post(`${BASE}/api/graphql`, { errors: [{ message: "Field 'users' doesn't exist on type 'Query'" }] });
+  schema.collector.add(Array.from({ length: 200 }, (_, i) => user(i + 1)));
+  await schema.collector.flush(schema.write, { all: true });
+  t.equal(schema.fm.callHistory.calls().length, 1, 'a query this GitLab cannot run is not asked again');
 });
 
 t.test('a restored id that a merge request names during its lookup is emitted from that merge request, even if the lookup does not find it', async (t) => {
@@ -226,6 +281,7 @@ t.test('the pending list round-trips through the state: embedded users as object
   const next = setup('none');
   next.collector.restore([...entries, 8, 'nine', { id: 'x' }, null, { id: 5 }]);
   t.same(next.collector.pendingEntries(), [user(7), 8, 5], 'an object with nothing but an id counts as an id');
+  userRoute(next.fm, new Set([8]));
   await next.collector.flush(next.write, { all: true });
-  t.same(next.out.map((u) => [u.id, u.username]), [[7, 'user7']], 'user 7 emitted with its fields; the plain ids 8 and 5 wait');
+  t.same(next.out.map((u) => [u.id, u.username]), [[7, 'user7'], [8, 'user8']], 'user 7 emitted with its fields, user 8 looked up, user 5 gone (404)');
 });

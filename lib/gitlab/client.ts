@@ -148,19 +148,25 @@ export class GitLabClient {
     return this.#request('GET', this.rebase(url));
   }
 
-  /** POST a GraphQL query to `{baseUrl}/api/graphql` and return its `data`; GraphQL errors raise GitLabResponseError. */
-  async graphql(query: string, variables: Record<string, unknown>): Promise<unknown> {
+  /**
+   * POSTs a GraphQL query to `{baseUrl}/api/graphql`: its `data`, and the messages of its `errors`. GraphQL answers a
+   * partial failure (one node it could not resolve) with both, and what `data` holds is good. Errors without data
+   * raise GitLabResponseError.
+   */
+  async graphql(query: string, variables: Record<string, unknown>): Promise<{ data: unknown; errors: string[] }> {
     const url = new URL(`${this.baseUrl}/api/graphql`);
     const res = await this.#request('POST', url, JSON.stringify({ query, variables }));
     const body = res.body;
     if (typeof body !== 'object' || body === null) throw new GitLabResponseError(`GitLab's GraphQL API answered with a body that is not an object (POST ${url.pathname}).`);
     const { data, errors } = body as { data?: unknown; errors?: unknown };
-    if (Array.isArray(errors) && errors.length > 0) {
-      const messages = errors.map((e) => (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string' ? (e as { message: string }).message : JSON.stringify(e)));
-      throw new GitLabResponseError(redact(`GitLab's GraphQL API answered with errors: ${messages.join('; ').slice(0, 300)}`, this.#secrets));
+    const messages = Array.isArray(errors)
+      ? errors.map((e) => redact(typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string' ? (e as { message: string }).message : JSON.stringify(e), this.#secrets))
+      : [];
+    if (data === undefined || data === null) {
+      if (messages.length > 0) throw new GitLabResponseError(`GitLab's GraphQL API answered with errors: ${messages.join('; ').slice(0, 300)}`);
+      throw new GitLabResponseError(`GitLab's GraphQL API answered without data (POST ${url.pathname}).`);
     }
-    if (data === undefined || data === null) throw new GitLabResponseError(`GitLab's GraphQL API answered without data (POST ${url.pathname}).`);
-    return data;
+    return { data, errors: messages };
   }
 
   /** The URL for an API path and query. Tolerates a leading `/api/v4`, a missing `/`, or an absolute URL. */

@@ -39,8 +39,9 @@ const GRAPHQL_QUERY = `query tapGitlabUsers($ids: [UserID!], $first: Int, $after
 
 const GraphQlUsers = Type.Object({
   users: Type.Object({
+    // A node GraphQL could not resolve is null (beside an error naming it): the others are good.
     nodes: Type.Array(
-      Type.Object({
+      Type.Union([Type.Null(), Type.Object({
         id: Type.String(),
         username: rawString(),
         name: rawString(),
@@ -53,7 +54,7 @@ const GraphQlUsers = Type.Object({
         location: rawString(),
         jobTitle: rawString(),
         organization: rawString(),
-      }),
+      })]),
     ),
     pageInfo: Type.Object({ hasNextPage: Type.Boolean(), endCursor: rawString() }),
   }),
@@ -70,6 +71,9 @@ interface Lookup {
 }
 
 const NO_LOOKUP: Lookup = { profiles: new Map(), answered: new Set() };
+
+/** A GraphQL error that says the query itself cannot work on this GitLab (an old version, a field it lacks). */
+const SCHEMA_ERROR = /doesn't exist|does not exist|invalid value|isn't defined|is not defined|undefined field|unknown argument|not accept/i;
 
 function gidToId(gid: string): number | null {
   const m = /\/User\/(\d+)$/.exec(gid);
@@ -88,6 +92,7 @@ export class UserCollector {
   private readonly emitted = new Set<number>();
   private adminDirectory: Map<number, Record<string, unknown>> | null = null;
   private mode: UserEnrichment;
+  private warnedPartial = false;
   requests = 0;
 
   constructor(private readonly opts: UserCollectorOptions) {
@@ -213,8 +218,7 @@ export class UserCollector {
     // Ids restored from the state that nothing could tell about yet: they stay pending (see below).
     const unknown = new Set<number>();
     for (;;) {
-      // Without lookups (`none`, or after the GraphQL fallback) a restored id waits for a merge request naming it.
-      const ready = [...this.pending.entries()].filter(([id, embedded]) => !unknown.has(id) && !(embedded === null && this.mode === 'none'));
+      const ready = [...this.pending.entries()].filter(([id]) => !unknown.has(id));
       if (ready.length === 0 || (ready.length < USER_BATCH_SIZE && !opts.all)) return;
       const batch = ready.slice(0, USER_BATCH_SIZE);
       const lookup = await this.enrich(batch.map(([id]) => id));
@@ -252,7 +256,22 @@ export class UserCollector {
     }
   }
 
+  /**
+   * A lookup for a batch. Without a batch lookup (`none`, or GraphQL unavailable), ids an interrupted run left
+   * pending without their embedded fields go one by one through `GET /users/:id` (public view: every field a merge
+   * request embeds): otherwise nothing could ever emit them, as no merge request of a later run need name them again.
+   */
   private async enrich(ids: number[]): Promise<Lookup> {
+    const byId = this.mode === 'none' ? ids.filter((id) => this.pending.get(id) === null) : [];
+    if (byId.length === 0) return this.enrichBy(ids);
+    const wanted = new Set(byId);
+    const batch = await this.enrichBy(ids.filter((id) => !wanted.has(id)));
+    const one = await this.enrichPerUser(byId);
+    return { profiles: new Map([...batch.profiles, ...one.profiles]), answered: new Set([...batch.answered, ...one.answered]) };
+  }
+
+  private async enrichBy(ids: number[]): Promise<Lookup> {
+    if (ids.length === 0) return NO_LOOKUP;
     switch (this.mode) {
       case 'none':
         return NO_LOOKUP;
@@ -269,16 +288,19 @@ export class UserCollector {
   private async enrichGraphQl(ids: number[]): Promise<Lookup> {
     const out = new Map<number, Record<string, unknown>>();
     let after: string | null = null;
+    let partial: string[] | null = null;
     try {
       for (;;) {
         this.requests += 1;
-        const data: unknown = await this.opts.client.graphql(GRAPHQL_QUERY, {
+        const { data, errors } = await this.opts.client.graphql(GRAPHQL_QUERY, {
           ids: ids.map((id) => `gid://gitlab/User/${id}`),
           first: USER_BATCH_SIZE,
           after,
         });
         if (!checkGraphQl.Check(data)) throw new GitLabResponseError('GitLab GraphQL answered users(ids:) with an unexpected shape.');
+        if (errors.length > 0) partial = errors;
         for (const n of data.users.nodes) {
+          if (n === null) continue;
           const id = gidToId(n.id);
           if (id === null) continue;
           out.set(id, {
@@ -301,12 +323,28 @@ export class UserCollector {
         after = info.endCursor;
       }
     } catch (err) {
-      if (err instanceof GitLabResponseError || (err instanceof GitLabHttpError && [400, 403, 404, 405].includes(err.status))) {
+      const unavailable =
+        (err instanceof GitLabHttpError && [400, 403, 404, 405].includes(err.status)) ||
+        (err instanceof GitLabResponseError && (!/answered with errors/.test(err.message) || SCHEMA_ERROR.test(err.message)));
+      if (unavailable) {
         this.opts.logger.warn(`GraphQL user lookup failed (${err.message}); users are emitted with the fields embedded in merge requests only. Set user_enrichment to "admin" with an admin token, or "none" to silence this.`);
         this.mode = 'none';
         return { profiles: out, answered: new Set() };
       }
+      // Errors alone that say nothing against the query (a timeout inside GitLab, say): this batch only goes without.
+      if (err instanceof GitLabResponseError) {
+        this.opts.logger.warn(`GraphQL user lookup failed for one batch (${err.message}); its users are emitted with the fields embedded in merge requests.`);
+        return { profiles: out, answered: new Set() };
+      }
       throw err;
+    }
+    if (partial !== null) {
+      // What came back is good; an id missing beside an error is unknown, not a user that does not exist.
+      if (!this.warnedPartial) {
+        this.warnedPartial = true;
+        this.opts.logger.warn(`GraphQL user lookup answered in part (${partial.join('; ').slice(0, 200)}); the users it did not return are emitted with the fields embedded in merge requests.`);
+      }
+      return { profiles: out, answered: new Set(out.keys()) };
     }
     return { profiles: out, answered: new Set(ids) };
   }
@@ -348,6 +386,8 @@ export class UserCollector {
           answered.add(id);
           continue;
         }
+        // Hidden from this token (a restricted users API, say): unknown, not gone; a merge request's embedded fields still serve.
+        if (err instanceof GitLabHttpError && err.status === 403 && !err.tokenScope) continue;
         throw err;
       }
     }
