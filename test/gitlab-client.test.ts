@@ -160,8 +160,8 @@ t.test('without Retry-After, waits until RateLimit-Reset', async (t) => {
 
 t.test('backs off a header-less 429 with growing delays, then succeeds', async (t) => {
   const { fm, client, clock } = setup({ maxRetries: 5 });
-  fm.route('begin:https://gitlab.example.com/api/v4/users', sequence([{ status: 429, body: { message: { error: 'This endpoint has been requested too many times. Try again later.' } } }, 429, 429, 429, { status: 200, body: [] }]));
-  await client.get('/users/5');
+  fm.route('begin:https://gitlab.example.com/api/v4/projects/5/merge_requests', sequence([{ status: 429, body: { message: { error: 'This endpoint has been requested too many times. Try again later.' } } }, 429, 429, 429, { status: 200, body: [] }]));
+  await client.get('/projects/5/merge_requests');
   // equal jitter with random=0.5: 0.75 * 5s * 2^n
   t.same(clock.sleeps, [3750, 7500, 15_000, 30_000]);
   for (let i = 1; i < clock.sleeps.length; i++) t.ok((clock.sleeps[i] ?? 0) > (clock.sleeps[i - 1] ?? 0), 'delay grows');

@@ -29,3 +29,28 @@ t.test('the client paces GET /users/:id at 300 per 10 minutes without any 429', 
   t.same(clock.sleeps, [600_000], 'the 301st request waits for the window');
   t.equal(client.limiter.waitedMs, 600_000);
 });
+
+t.test("a header-less 429 on GET /users/:id (an earlier run spent GitLab's window) waits that window once, not max_retries backoffs; other endpoints go on", async (t) => {
+  const clock = fakeClock(0);
+  const fm = fetchMock.createInstance();
+  let refused = 0;
+  fm.get('begin:https://gitlab.example.com/api/v4/users/', () => {
+    // GitLab's count for the window runs until 540 s from now; it answers 429 with no header until then.
+    if (clock.now() < 540_000) {
+      refused += 1;
+      return { status: 429, body: 'Retry later' };
+    }
+    return { id: 1 };
+  });
+  fm.get('begin:https://gitlab.example.com/api/v4/projects/', []);
+  const logger = memoryLogger();
+  const client = new GitLabClient({ apiUrl: 'https://gitlab.example.com', token: 'glpat-x-123456', tokenType: 'private', userAgent: 'test', timeoutMs: 1000, maxRetries: 8, concurrency: 4, fetch: fm.fetchHandler as unknown as typeof fetch, clock, logger });
+  const user = await client.get('/users/1');
+  t.same(user.body, { id: 1 });
+  t.equal(refused, 1, 'one refusal, then the window');
+  t.same(clock.sleeps, [600_000]);
+  t.ok(logger.lines.some((l) => /GET \/users\/:id rate limited \(429\) by GitLab's limit for this endpoint; its requests wait 600s/.test(l)));
+  const before = clock.sleeps.length;
+  await client.get('/projects/1/merge_requests');
+  t.equal(clock.sleeps.length, before, 'the merge request listing was not held');
+});

@@ -14,7 +14,7 @@ import { ClientMetrics, endpointOf } from './metrics.js';
 import { classifyNetworkError, networkError } from './network-error.js';
 import { EndpointLimiter, type EndpointLimit } from './endpoint-limits.js';
 import { Pacer } from './pacer.js';
-import { BAD_BODY_RETRIES, backoffMs, isRedirectStatus, isRetryableStatus, rateLimitWait, serverErrorWait } from './retry-policy.js';
+import { BAD_BODY_RETRIES, MAX_SERVER_WAIT_MS, backoffMs, isRedirectStatus, isRetryableStatus, rateLimitWait, serverErrorWait } from './retry-policy.js';
 
 export type Query = Record<string, string | number | boolean | undefined | Array<string | number>>;
 
@@ -294,9 +294,21 @@ export class GitLabClient {
       if (isRetryableStatus(status) && retries < maxRetries) {
         const now = this.#clock.now();
         if (status === 429) {
+          const route = `${method} ${endpoint}`;
           const wait = rateLimitWait(response.headers, now, retries, this.#random);
-          this.#opts.logger.warn(`${method} ${endpoint} rate limited (429); waiting ${wait.ms}ms (${wait.reason}), retry ${retries + 1}/${maxRetries}`);
+          const windowMs = wait.reason === 'backoff' ? this.limiter.windowFor(route) : null;
           this.metrics.recordRetry(endpoint);
+          if (windowMs !== null) {
+            // A header-less 429 on an endpoint with a limit of its own (GET /users/:id, 300 per 10 minutes): that
+            // window is spent, so its requests wait it out (backing off would spend max_retries well within it);
+            // the other endpoints go on.
+            const ms = Math.min(MAX_SERVER_WAIT_MS, windowMs);
+            this.#opts.logger.warn(`${route} rate limited (429) by GitLab's limit for this endpoint; its requests wait ${Math.ceil(ms / 1000)}s for the window to pass, retry ${retries + 1}/${maxRetries}`);
+            this.limiter.block(route, now + ms);
+            retries += 1;
+            continue;
+          }
+          this.#opts.logger.warn(`${method} ${endpoint} rate limited (429); waiting ${wait.ms}ms (${wait.reason}), retry ${retries + 1}/${maxRetries}`);
           this.pacer.pauseUntil(now + wait.ms);
         } else {
           const wait = serverErrorWait(response.headers, now, retries, this.#random);

@@ -23,6 +23,7 @@ export const GITLAB_ENDPOINT_LIMITS: readonly EndpointLimit[] = [
 export class EndpointLimiter {
   readonly #limits: Map<string, EndpointLimit>;
   readonly #starts = new Map<string, number[]>();
+  readonly #blockedUntil = new Map<string, number>();
   readonly #clock: Clock;
   /** Total time waited because of these limits, for the run summary. */
   waitedMs = 0;
@@ -30,6 +31,19 @@ export class EndpointLimiter {
   constructor(clock: Clock, limits: readonly EndpointLimit[] = GITLAB_ENDPOINT_LIMITS) {
     this.#clock = clock;
     this.#limits = new Map(limits.map((l) => [l.route, l]));
+  }
+
+  /** The window of `route`'s limit, or null when it has none. */
+  windowFor(route: string): number | null {
+    return this.#limits.get(route)?.windowMs ?? null;
+  }
+
+  /**
+   * Holds `route`'s requests until `untilMs`: GitLab answered 429 without a header, so its count for the window
+   * is spent (by an earlier run, or another tool of the same user) although this process's count is not.
+   */
+  block(route: string, untilMs: number): void {
+    this.#blockedUntil.set(route, Math.max(this.#blockedUntil.get(route) ?? 0, untilMs));
   }
 
   /** Waits until one more request on `route` stays within its window, then records it. */
@@ -40,6 +54,12 @@ export class EndpointLimiter {
     this.#starts.set(route, starts);
     for (;;) {
       const now = this.#clock.now();
+      const blocked = (this.#blockedUntil.get(route) ?? 0) - now;
+      if (blocked > 0) {
+        this.waitedMs += blocked;
+        await this.#clock.sleep(blocked, signal);
+        continue;
+      }
       while (starts.length > 0 && (starts[0] ?? 0) <= now - limit.windowMs) starts.shift();
       if (starts.length < limit.max) {
         starts.push(now);
