@@ -228,6 +228,26 @@ t.test('admin mode lists /users once (keyset) and takes the admin fields from it
   t.match(out[2], { id: 3, email: null });
 });
 
+t.test('admin mode with a token that is not an admin\'s (the basic view, no is_admin) warns and uses GraphQL instead of listing the whole instance', async (t) => {
+  const { fm, collector, out, write, logger } = setup('admin');
+  fm.get(`begin:${API}/users`, { status: 200, body: [{ id: 1, username: 'user1', name: 'User 1', state: 'active', locked: false, avatar_url: null, web_url: `${BASE}/user1` }], headers: { link: `<${API}/users?page=2>; rel="next"` } });
+  graphqlRoute(fm);
+  collector.add([user(1), user(2)]);
+  await collector.flush(write, { all: true });
+  t.same(fm.callHistory.calls().map((c) => new URL(c.url).pathname), ['/api/v4/users', '/api/graphql'], 'one listing page, then GraphQL');
+  t.match(out, [{ id: 1, created_at: '2020-01-02T03:04:05.000Z' }, { id: 2, created_at: '2020-01-02T03:04:05.000Z' }]);
+  t.equal(logger.lines.filter((l) => /the token is not an admin's/.test(l)).length, 1);
+});
+
+t.test('admin mode keeps of each listed user only the fields a record takes', async (t) => {
+  const { fm, collector, write } = setup('admin');
+  fm.get(`begin:${API}/users`, [{ id: 1, username: 'user1', name: 'User 1', is_admin: false, email: 'one@corp.example', identities: [{ provider: 'ldap', extern_uid: 'x'.repeat(1000) }], bio: 'y'.repeat(1000) }]);
+  collector.add([user(1)]);
+  await collector.flush(write, { all: true });
+  const dir = Reflect.get(collector, 'adminDirectory') as Map<number, Record<string, unknown>>;
+  t.same(Object.keys(dir.get(1) ?? {}).sort(), ['email', 'id', 'is_admin', 'name', 'username']);
+});
+
 t.test('none mode makes no request at all', async (t) => {
   const { fm, collector, out, write } = setup('none');
   collector.add([user(1), user(2)]);

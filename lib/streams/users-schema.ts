@@ -37,7 +37,7 @@ export const userSchema = recordSchema(
 /** A `users` record: every schema key present, null when unknown. */
 export type UserRecord = Static<typeof userSchema>;
 
-const readProfile = rawReader('user profile', {
+const profileFields = {
   id: Type.Optional(Type.Integer()),
   username: rawString(),
   name: rawString(),
@@ -54,7 +54,11 @@ const readProfile = rawReader('user profile', {
   is_admin: rawBoolean(),
   created_at: rawString(),
   last_activity_on: rawString(),
-});
+};
+const readProfile = rawReader('user profile', profileFields);
+
+/** The fields of a profile that a `users` record takes: all a lookup needs to keep of GitLab's user object. */
+export const PROFILE_FIELDS: readonly string[] = Object.keys(profileFields);
 
 /**
  * Builds a `users` record from an embedded user and, when available, its profile. Profile values

@@ -22,7 +22,7 @@ import type { GitLabClient } from '../gitlab/client.js';
 import { keysetPages } from '../gitlab/pagination.js';
 import { rawBoolean, rawString } from '../singer/raw-input.js';
 import type { Logger } from '../log.js';
-import { toUserRecord, type EmbeddedUser, type UserRecord } from './users-schema.js';
+import { PROFILE_FIELDS, toUserRecord, type EmbeddedUser, type UserRecord } from './users-schema.js';
 import { toEmbeddedUser } from './merge-requests-schema.js';
 
 export type UserEnrichment = 'graphql' | 'admin' | 'per_user' | 'none';
@@ -349,14 +349,26 @@ export class UserCollector {
     return { profiles: out, answered: new Set(ids) };
   }
 
-  /** The admin listing holds every user, so it answers for every id. */
+  /**
+   * The admin listing holds every user, so it answers for every id. Of each user only the fields a record takes
+   * are kept (the listing is the whole instance). A token that is not an admin's gets the basic view, without
+   * `is_admin`: the rest of the run then uses GraphQL, which gives more than that view.
+   */
   private async enrichAdmin(ids: number[]): Promise<Lookup> {
     if (this.adminDirectory === null) {
       const dir = new Map<number, Record<string, unknown>>();
       for await (const page of keysetPages(this.opts.client, '/users', { order_by: 'id', sort: 'asc', per_page: USER_BATCH_SIZE })) {
         this.requests += 1;
+        if (dir.size === 0 && page.items.length > 0 && !page.items.some((raw) => typeof raw === 'object' && raw !== null && 'is_admin' in raw)) {
+          this.opts.logger.warn(`user_enrichment is "admin", but GET /users answers with the view non-admins get: the token is not an admin's. Users are looked up through GraphQL instead; set user_enrichment to "graphql" to silence this.`);
+          this.mode = 'graphql';
+          return this.enrichGraphQl(ids);
+        }
         for (const raw of page.items) {
-          if (checkRestUser.Check(raw)) dir.set(raw.id, raw as Record<string, unknown>);
+          if (!checkRestUser.Check(raw)) continue;
+          const kept: Record<string, unknown> = {};
+          for (const key of PROFILE_FIELDS) if (key in raw) kept[key] = (raw as Record<string, unknown>)[key];
+          dir.set(raw.id, kept);
         }
       }
       this.adminDirectory = dir;
