@@ -146,3 +146,28 @@ t.test('a proxy that refuses the tunnel or cannot be reached is named, and a 407
   t.notMatch(fDown?.detail ?? '', /secret/);
   t.equal(fDown?.retryLimit(8), 2);
 });
+
+t.test('a proxy that never answers CONNECT does not hold the run: the request\'s abort (its timeout, a signal) ends the tunnel', async (t) => {
+  let closed = 0;
+  const sockets: net.Socket[] = [];
+  const silent = net.createServer((socket) => {
+    sockets.push(socket);
+    socket.resume(); // reads (and drops) the CONNECT, so that it sees the client go
+    socket.on('close', () => (closed += 1));
+  });
+  const port = await listen(t, silent);
+  t.teardown(() => sockets.forEach((s) => s.destroy()));
+  const fetch = createNodeFetch({ env: { https_proxy: `http://127.0.0.1:${port}` } });
+  const started = Date.now();
+  const err = await fetch('https://gitlab.example.test/api/v4/user', { signal: AbortSignal.timeout(100) }).then(() => null, (e: unknown) => e);
+  t.ok(err instanceof Error, 'the request fails');
+  t.ok(Date.now() - started < 2000, 'at its timeout');
+  for (let i = 0; i < 50 && closed === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+  t.equal(closed, 1, 'and the CONNECT to the proxy is closed, so nothing keeps the process alive');
+});
+
+t.test('a proxy setting the tap cannot use fails the request as a proxy problem, not as a crash', async (t) => {
+  const err = await createNodeFetch({ env: { https_proxy: 'socks5://127.0.0.1:1080' } })('https://gitlab.example.test/').then(() => null, (e: unknown) => e);
+  t.type(err, TypeError);
+  t.match(classifyNetworkError(err), { code: 'NETWORK_PROXY', detail: /"socks5" is not supported/ });
+});

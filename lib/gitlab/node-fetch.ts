@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { proxyAuthorization, proxyFor, tunnelingAgent, type ProxyEnv } from './proxy.js';
+import { proxyAuthorization, proxyFor, tunnelingAgent, type ProxyEnv, type TunnelOptions } from './proxy.js';
 
 /** Statuses whose responses have no body (a Response refuses one). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -139,6 +139,15 @@ export function createNodeFetch(opts: NodeFetchOptions = {}): typeof fetch {
     headers['accept-encoding'] ??= 'gzip, deflate, br';
     if (body !== null) headers['content-length'] = String(body.byteLength);
     if (signal.aborted) throw abortReason(signal);
+    let route: ReturnType<typeof routeFor>;
+    try {
+      route = routeFor(url, opts.env, agents);
+    } catch (err) {
+      throw new TypeError('fetch failed', { cause: err });
+    }
+    const { send, options } = route;
+    // The request's signal reaches a proxy tunnel being set up for it (node hands the agent every option but `signal`).
+    const requestOptions: http.RequestOptions & TunnelOptions = { ...options, method: request.method, headers: { ...headers, ...options.headers }, tunnelSignal: signal };
 
     return new Promise<Response>((resolve, reject) => {
       let settled = false;
@@ -149,15 +158,6 @@ export function createNodeFetch(opts: NodeFetchOptions = {}): typeof fetch {
         fn();
       };
       const failed = (err: unknown): void => settle(() => reject(new TypeError('fetch failed', { cause: err })));
-      let route: ReturnType<typeof routeFor>;
-      try {
-        route = routeFor(url, opts.env, agents);
-      } catch (err) {
-        failed(err);
-        return;
-      }
-      const { send, options } = route;
-      const requestOptions: http.RequestOptions = { ...options, method: request.method, headers: { ...headers, ...options.headers } };
       const onResponse = (res: http.IncomingMessage): void => {
         const status = res.statusCode ?? 0;
         const chunks: Buffer[] = [];

@@ -13,6 +13,11 @@ import tls from 'node:tls';
 
 export type ProxyEnv = Readonly<Record<string, string | undefined>>;
 
+/** The signal of the request a tunnel is made for: aborting it (a timeout, SIGTERM) ends the CONNECT too. */
+export interface TunnelOptions {
+  tunnelSignal?: AbortSignal;
+}
+
 function envValue(env: ProxyEnv, name: string): string | undefined {
   const v = env[name.toLowerCase()] ?? env[name.toUpperCase()];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
@@ -88,7 +93,7 @@ function connectToProxy(proxy: URL): http.ClientRequest {
 export function tunnelingAgent(proxy: URL): https.Agent {
   const auth = proxyAuthorization(proxy);
   class TunnelingAgent extends https.Agent {
-    override createConnection(options: tls.ConnectionOptions & { host?: string; port?: number | string; servername?: string }, callback: (err: Error | null, socket?: Duplex) => void): undefined {
+    override createConnection(options: tls.ConnectionOptions & TunnelOptions & { host?: string; port?: number | string; servername?: string }, callback: (err: Error | null, socket?: Duplex) => void): undefined {
       const host = options.host ?? 'localhost';
       const port = Number(options.port ?? 443);
       const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -97,19 +102,36 @@ export function tunnelingAgent(proxy: URL): https.Agent {
       req.setHeader('host', target);
       if (auth !== undefined) req.setHeader('proxy-authorization', auth);
       let done = false;
+      const { tunnelSignal, ...tlsOptions } = options;
+      const onAbort = (): void => {
+        req.destroy();
+        fail(Object.assign(proxyError(`the CONNECT to the proxy ${describeProxy(proxy)} was given up`), { cause: tunnelSignal?.reason }));
+      };
       const fail = (err: Error): void => {
         if (done) return;
         done = true;
+        tunnelSignal?.removeEventListener('abort', onAbort);
         callback(err);
       };
+      // A proxy that never answers must not hold the process: the request's timeout or a signal ends the CONNECT.
+      if (tunnelSignal?.aborted === true) {
+        onAbort();
+        return undefined;
+      }
+      tunnelSignal?.addEventListener('abort', onAbort, { once: true });
       req.once('connect', (res, socket) => {
+        tunnelSignal?.removeEventListener('abort', onAbort);
+        if (done) {
+          socket.destroy();
+          return;
+        }
         if (res.statusCode !== 200) {
           socket.destroy();
           fail(proxyError(`the proxy ${describeProxy(proxy)} answered ${res.statusCode ?? 0} ${res.statusMessage ?? ''} to CONNECT ${target}`.trim(), res.statusCode));
           return;
         }
         done = true;
-        const secure = tls.connect({ ...options, socket, servername: options.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host) });
+        const secure = tls.connect({ ...tlsOptions, socket, servername: options.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host) });
         callback(null, secure);
       });
       req.once('error', (err) => fail(Object.assign(proxyError(`could not reach the proxy ${describeProxy(proxy)}: ${err.message}`), { cause: err })));
