@@ -292,6 +292,8 @@ interface ScanContext {
   abandoned: Set<number>;
   /** Called after every page and every finished job: wakes workers waiting for work. */
   changed: () => void;
+  /** Some page of this run moved a project's bookmark past where it stood (see take() in syncMergeRequests). */
+  moved: boolean;
 }
 
 /**
@@ -323,6 +325,7 @@ async function syncMergeRequests(run: Run, client: GitLabClient, listed: Project
     budgeted: config.maxRecordsPerSync !== null,
     reading: new Set(),
     abandoned: new Set(),
+    moved: false,
     changed: () => {
       const w = wake;
       wake = null;
@@ -381,8 +384,9 @@ async function syncMergeRequests(run: Run, client: GitLabClient, listed: Project
       if (failed || run.halted) return null;
       // Out of budget, only the set-aside projects that have not moved yet go on, until they move:
       // otherwise a run whose budget the others use up would leave them where they were, run after run.
-      // A budget the projects stream spent still lets one scan (the one furthest behind) move: every run makes progress.
-      const job = run.budgetLeft || nextProject === 0 ? next() : unmovedSetAside();
+      // A budget the projects stream spent still lets the scans go on, furthest behind first, until one has moved:
+      // every run makes progress (a project with nothing new, or answering 403, does not count).
+      const job = run.budgetLeft || !ctx.moved ? next() : unmovedSetAside();
       if (job === null && !run.budgetLeft) {
         if (nextProject < projects.length || setAside.length > 0) run.cutShort = true;
         if (running === 0) return null;
@@ -482,6 +486,7 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
       if (run.halted) return false;
       // Out of budget: stop here if this project's bookmark has moved past where it stood (so the next run progresses).
       const moved = page.cursor !== null && (progressFrom === null || Date.parse(page.cursor) > Date.parse(progressFrom));
+      if (moved) ctx.moved = true;
       if (!run.budgetLeft && moved) {
         if (!page.final) run.cutShort = true;
         return false;

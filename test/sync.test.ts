@@ -737,3 +737,43 @@ t.test('max_records_per_sync below the projects that change before every run: ea
   t.same([...everProjects].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8], `every project emitted (${runs} runs)`);
   t.equal(everMrs.size, mrs.length, 'every merge request emitted');
 });
+
+for (const variant of ['merge requests disabled (403)', 'no merge request at all'] as const) {
+  t.test(`max_records_per_sync spent by projects every run, with a project whose scan cannot move (${variant}): the next scans go on until one moves`, async (t) => {
+    const projects = [2, 3, 4, 5, 6, 7, 8, 9].map((id) => project(id, `p${id}`, { updated_at: ts(1) }));
+    // Never a bookmark, so always first: before the fix it took each run's one scan and moved nothing.
+    projects.unshift(project(1, 'p1', { updated_at: ts(1), ...(variant.includes('403') ? { mrStatus: 403 } : {}) }));
+    const mrs: FakeMr[] = [];
+    for (const p of projects.slice(1)) for (let k = 0; k < 3; k += 1) mrs.push(mr(p.id * 10 + k, p.id, ts(2 + k)));
+    const gl = fakeGitLab({ projects, mrs, users: [user(1)] });
+    const config = testConfig({ maxRecordsPerSync: 5 });
+    const everMrs = new Set<number>();
+    let state: unknown = undefined;
+    let runs = 0;
+    for (; runs < 30 && everMrs.size < mrs.length; runs += 1) {
+      const res = await runOnce({ gitlab: gl, config, ...(state === undefined ? {} : { state }) });
+      t.equal(res.error, null);
+      for (const id of recordIds(res.messages, 'merge_requests')) everMrs.add(id);
+      state = res.lastState;
+      for (const p of projects.slice(1, 6)) p.updated_at = new Date(Date.parse(p.updated_at) + 60_000).toISOString();
+    }
+    t.equal(everMrs.size, mrs.length, `every merge request emitted (${runs} runs)`);
+  });
+}
+
+t.test('max_records_per_sync spent by projects every run, with a dormant project furthest behind: each run still emits what is new elsewhere', async (t) => {
+  const projects = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((id) => project(id, `p${id}`, { updated_at: ts(1) }));
+  const mrs: FakeMr[] = [mr(10, 1, ts(2))]; // project 1: one old merge request, nothing since
+  for (const p of projects.slice(1)) mrs.push(mr(p.id * 10, p.id, ts(3)));
+  const gl = fakeGitLab({ projects, mrs, users: [user(1)] });
+  let state: unknown = (await runOnce({ gitlab: gl, config: testConfig() })).lastState;
+  const config = testConfig({ maxRecordsPerSync: 5 });
+  for (let run = 0; run < 8; run += 1) {
+    for (const p of projects.slice(1, 6)) p.updated_at = ts(11 + run);
+    const fresh = mr(1000 + run, (projects[1 + run] as { id: number }).id, ts(11 + run));
+    mrs.push(fresh);
+    const res = await runOnce({ gitlab: gl, config, state });
+    t.ok(recordIds(res.messages, 'merge_requests').includes(fresh.id), `run ${run + 1}: the new merge request ${fresh.id}`);
+    state = res.lastState;
+  }
+});
