@@ -34,9 +34,9 @@ function propertySchema(s: ConfigSetting, description: string, withDefault = tru
   // "4,5,6"), as Fivetran and environment variables send them; a wrapper that validates against this must accept them.
   const p: Record<string, unknown> = { type: s.type === 'string' ? 'string' : [s.type, 'string'], description };
   if (s.type === 'array') p.items = { type: s.name === 'gitlab_project_ids' ? ['integer', 'string'] : 'string' };
-  // start_date takes more than JSON Schema's date-time (a date alone, no offset): only the URL keeps its format.
-  if (s.format && s.format !== 'date-time') p.format = s.format;
-  if (s.enum) p.enum = [...s.enum];
+  // No `format`: start_date takes more than JSON Schema's date-time (a date alone, no offset), and every setting but
+  // the token may be blank (not set), which neither date-time nor uri allows. For the same reason an enum lists ''.
+  if (s.enum) p.enum = s.secret ? [...s.enum] : [...s.enum, ''];
   if (s.minimum !== undefined) p.minimum = s.minimum;
   if (s.maximum !== undefined) p.maximum = s.maximum;
   if (withDefault && s.default !== null) p.default = s.default;

@@ -371,6 +371,8 @@ export function checkConfig(raw: unknown, env?: Record<string, string | undefine
   const coerced = new Map<string, unknown>();
   const failed = new Set<string>();
   let plainHttpRemote = false;
+  /** The key a blank project_name_pattern came under, if one did. */
+  let blankPattern: string | null = null;
   for (const s of configSettings) {
     const entry = values.get(s.name);
     if (!entry) continue;
@@ -385,7 +387,7 @@ export function checkConfig(raw: unknown, env?: Record<string, string | undefine
     }
     // Blank strings mean "not set" (Fivetran forms send "" for every empty field); a blank token is a mistake.
     if (typeof value === 'string' && value.trim() === '' && !s.secret) {
-      if (s.name === 'project_name_pattern') warnings.push(`${key} is blank, so it is taken as not set: auto-discovery matches every project.`);
+      if (s.name === 'project_name_pattern') blankPattern = key;
       continue;
     }
     switch (s.type) {
@@ -494,6 +496,8 @@ export function checkConfig(raw: unknown, env?: Record<string, string | undefine
     userEnrichment: get<TapConfig['userEnrichment']>('user_enrichment'),
     lookbackMinutes: get<number>('lookback_minutes'),
   };
+  // Said only where it matters: with project ids and no auto-discovery the pattern is not used at all.
+  if (blankPattern !== null && config.autoDiscoverProjects) warnings.push(`${blankPattern} is blank, so it is taken as not set: auto-discovery matches every project.`);
   return { config, warnings: warnings.map((w) => redact(w, secrets)) };
 }
 

@@ -22,7 +22,7 @@ t.test('--about json lists name, version, capabilities and every setting with ty
   t.same(about.settings.properties.gitlab_token, { type: 'string', description: configSettings[0]?.description, secret: true, writeOnly: true });
   t.same(about.settings.properties.private_token, { type: 'string', description: 'Alias of gitlab_token.', secret: true, writeOnly: true });
   t.same(about.settings.properties.page_size, { type: ['integer', 'string'], description: 'Items per GitLab API page (1 to 100).', minimum: 1, maximum: 100, default: 100 });
-  t.same(about.settings.properties.user_enrichment?.enum, ['graphql', 'admin', 'per_user', 'none']);
+  t.same(about.settings.properties.user_enrichment?.enum, ['graphql', 'admin', 'per_user', 'none', ''], "'' is not set, as a blank form field sends");
   t.equal(about.settings.properties.start_date?.format, undefined, 'a date alone or no offset is taken too');
   t.same(about.settings.properties.gitlab_project_ids?.items, { type: ['integer', 'string'] });
   for (const [name, p] of Object.entries(about.settings.properties)) {
@@ -48,6 +48,7 @@ t.test('the settings JSON Schema accepts the strings the tap takes (Fivetran, en
   ];
   for (const c of configs) t.ok(check.Check(c), JSON.stringify(c));
   t.notOk(check.Check({ gitlab_token: 'x', auto_discover_projects: {} }), 'an object is still no boolean');
+  t.ok(check.Check({ gitlab_token: 'x', gitlab_project_ids: '1', user_enrichment: '', gitlab_token_type: '', gitlab_base_url: '', api_url: ' https://gitlab.example.com ' }), 'blank settings (a Fivetran form) and a URL with spaces');
 });
 
 t.test('--about text names every setting, its type and default', async (t) => {

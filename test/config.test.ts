@@ -303,7 +303,8 @@ t.test('a blank project_name_pattern (a Fivetran form left empty) is not set, wi
   const { config, warnings } = checkConfig({ gitlab_token: TOKEN, auto_discover_projects: 'false', project_name_pattern: '', gitlab_project_ids: '104, 107', start_date: '' });
   t.same(config.projectNamePatterns, ['*']);
   t.same(config.projectIds, [104, 107]);
-  t.same(warnings, ['project_name_pattern is blank, so it is taken as not set: auto-discovery matches every project.']);
+  t.same(warnings, [], 'no warning: without auto-discovery the pattern is not used');
+  t.same(checkConfig({ gitlab_token: TOKEN, auto_discover_projects: 'true', project_name_pattern: ' ' }).warnings, ['project_name_pattern is blank, so it is taken as not set: auto-discovery matches every project.']);
   t.match(problemsOf({ gitlab_token: TOKEN, auto_discover_projects: true, project_name_pattern: [] }), [/^project_name_pattern is empty; give at least one glob/], 'an empty list is still a mistake');
 });
 

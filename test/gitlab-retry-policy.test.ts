@@ -36,6 +36,14 @@ t.test('a Retry-After that asks for no wait at all is no value, so the backoff a
   t.same(rateLimitWait(new Headers({ 'retry-after': '-1' }), NOW, 0, () => 0), { ms: 2500, reason: 'backoff' });
 });
 
+t.test('Retry-After takes the three HTTP-date forms a recipient must, and the slack servers are known for', async (t) => {
+  // NOW is Monday 2024-01-01T00:00:00Z; each of these is two minutes later.
+  for (const raw of ['Mon, 01 Jan 2024 00:02:00 GMT', 'Mon, 1 Jan 2024 00:02:00 GMT', 'Mon, 01 Jan 2024 00:02:00 +0000', 'Mon, 01 Jan 2024 00:02:00 UTC', 'Monday, 01-Jan-24 00:02:00 GMT', 'Mon Jan  1 00:02:00 2024']) {
+    t.equal(retryAfterMs(new Headers({ 'retry-after': raw }), NOW), 120_000, raw);
+  }
+  t.equal(retryAfterMs(new Headers({ 'retry-after': 'Mon, 01 Foo 2024 00:02:00 GMT' }), NOW), null, 'no such month');
+});
+
 t.test("a date GitLab writes is measured against the answer's Date, not this machine's clock", async (t) => {
   const gitlabNow = NOW + 10 * 60_000; // this machine's clock is 10 minutes behind
   const at = (ms: number): Headers => new Headers({ date: new Date(gitlabNow).toUTCString(), 'retry-after': new Date(gitlabNow + ms).toUTCString() });

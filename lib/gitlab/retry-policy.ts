@@ -46,19 +46,47 @@ function clampWait(ms: number): number {
   return Math.min(MAX_SERVER_WAIT_MS, Math.max(0, Math.ceil(ms)));
 }
 
-/** RFC 9110's IMF-fixdate, the one HTTP-date form senders write (`Wed, 21 Oct 2015 07:28:00 GMT`). */
-const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT/;
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+/**
+ * The three HTTP-date forms a recipient must take (RFC 9110 §5.6.7), at the start of the text (a header set twice
+ * is joined with ", "), with the slack servers are known for: a one-digit day, `UTC` or `+0000` for GMT.
+ * IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT`, asctime `Sun Nov  6 08:49:37 1994`.
+ */
+const IMF_FIXDATE = /^[A-Za-z]{3}, (\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC|\+0000)\b/;
+const RFC_850 = /^[A-Za-z]{6,9}, (\d{1,2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT\b/;
+const ASCTIME = /^[A-Za-z]{3} ([A-Za-z]{3}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})\b/;
 /** Delta seconds, maybe followed by a repeat (`1, 1`: a proxy and GitLab both set the header, Headers.get joins them). */
 const DELTA_SECONDS = /^(\d+(?:\.\d+)?)\s*(?:,|$)/;
+
+/** An HTTP-date as epoch ms, or null: V8's own Date.parse reads "-1", "1, 1" and "abc 1" as dates in 2001. */
+export function parseHttpDate(text: string): number | null {
+  const at = (year: number, month: string, day: string, h: string, mi: string, sec: string): number | null => {
+    const m = MONTHS.indexOf(month.toLowerCase());
+    const d = Number(day);
+    if (m < 0 || d < 1 || d > 31 || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 60) return null;
+    return Date.UTC(year, m, d, Number(h), Number(mi), Number(sec));
+  };
+  const raw = text.trim();
+  let g = IMF_FIXDATE.exec(raw);
+  if (g) return at(Number(g[3]), g[2] as string, g[1] as string, g[4] as string, g[5] as string, g[6] as string);
+  g = RFC_850.exec(raw);
+  if (g) {
+    // A two-digit year more than 50 years ahead is in the past century (RFC 9110).
+    const yy = Number(g[3]);
+    const year = 2000 + yy > new Date().getUTCFullYear() + 50 ? 1900 + yy : 2000 + yy;
+    return at(year, g[2] as string, g[1] as string, g[4] as string, g[5] as string, g[6] as string);
+  }
+  g = ASCTIME.exec(raw);
+  if (g) return at(Number(g[6]), g[1] as string, g[2] as string, g[3] as string, g[4] as string, g[5] as string);
+  return null;
+}
 
 /**
  * Where the answer's own clock stood, from its `Date` header: an instant the server wrote (Retry-After as a date,
  * RateLimit-ResetTime) is measured against it, not against this machine's clock, which may be minutes off.
  */
 function serverNow(headers: Headers, nowMs: number): number {
-  const raw = headers.get('date')?.trim() ?? '';
-  const date = IMF_FIXDATE.test(raw) ? Date.parse(raw.slice(0, 29)) : Number.NaN;
-  return Number.isFinite(date) ? date : nowMs;
+  return parseHttpDate(headers.get('date') ?? '') ?? nowMs;
 }
 
 /**
@@ -74,9 +102,10 @@ export function retryAfterMs(headers: Headers, nowMs: number): number | null {
     const ms = Number(delta[1]) * 1000;
     return ms > 0 ? clampWait(ms) : null;
   }
-  if (!IMF_FIXDATE.test(raw)) return null;
-  const ms = Date.parse(raw.slice(0, 29)) - serverNow(headers, nowMs);
-  return Number.isFinite(ms) && ms > 0 ? clampWait(ms) : null;
+  const at = parseHttpDate(raw);
+  if (at === null) return null;
+  const ms = at - serverNow(headers, nowMs);
+  return ms > 0 ? clampWait(ms) : null;
 }
 
 /**
