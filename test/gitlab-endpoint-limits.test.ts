@@ -54,3 +54,22 @@ t.test("a header-less 429 on GET /users/:id (an earlier run spent GitLab's windo
   await client.get('/projects/1/merge_requests');
   t.equal(clock.sleeps.length, before, 'the merge request listing was not held');
 });
+
+t.test('a header-less 429 that outlasts a whole window is not that limit: the window is waited once per request, then the backoff', async (t) => {
+  const clock = fakeClock(0);
+  const fm = fetchMock.createInstance();
+  fm.get('begin:https://gitlab.example.com/api/v4/users/', { status: 429, body: 'Retry later' });
+  const client = new GitLabClient({ apiUrl: 'https://gitlab.example.com', token: 'glpat-x-123456', tokenType: 'private', userAgent: 'test', timeoutMs: 1000, maxRetries: 3, concurrency: 4, fetch: fm.fetchHandler as unknown as typeof fetch, clock, logger: memoryLogger(), random: () => 0.5 });
+  await t.rejects(client.get('/users/1'), { status: 429 });
+  t.same(clock.sleeps, [600_000, 7500, 15_000], 'one window, then the 429 backoff');
+});
+
+t.test("waits for an endpoint's limit of 5 s or more are logged", async (t) => {
+  const clock = fakeClock(0);
+  const fm = fetchMock.createInstance();
+  fm.get('begin:https://gitlab.example.com/api/v4/users/', { id: 1 });
+  const logger = memoryLogger();
+  const client = new GitLabClient({ apiUrl: 'https://gitlab.example.com', token: 'glpat-x-123456', tokenType: 'private', userAgent: 'test', timeoutMs: 1000, maxRetries: 0, concurrency: 4, fetch: fm.fetchHandler as unknown as typeof fetch, clock, logger });
+  for (let i = 1; i <= 301; i += 1) await client.get(`/users/${i}`);
+  t.same(logger.lines.filter((l) => /is at GitLab's limit for this endpoint/.test(l)).map((l) => l.replace(/^\S+ /, '')), ["INFO GET /users/:id is at GitLab's limit for this endpoint; its requests wait 600s (the other endpoints go on)."]);
+});

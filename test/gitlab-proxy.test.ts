@@ -74,12 +74,22 @@ t.test('no_proxy: *, hosts, domains with their subdomains, ports', async (t) => 
     t.equal(bypassesProxy(url, list), expected, JSON.stringify(list));
   }
   t.equal(proxyFor(url, { https_proxy: 'http://proxy:3128', NO_PROXY: 'corp.example' }), null);
+  const ip = (u: string, list: string): boolean => bypassesProxy(new URL(u), list);
+  t.ok(ip('https://[fd00::5]/', 'fd00::5'), 'a bare IPv6 address');
+  t.ok(ip('https://[fd00::5]/', 'fd00:0:0::5'), 'written another way');
+  t.ok(ip('https://[fd00::5]/', '[fd00::5]'), 'in brackets');
+  t.ok(ip('https://10.1.2.3/', '10.0.0.0/8'), 'an IPv4 range');
+  t.notOk(ip('https://11.1.2.3/', '10.0.0.0/8'));
+  t.ok(ip('https://[fd00::5]/', 'fd00::/8'), 'an IPv6 range');
+  t.notOk(ip('https://gitlab.example.test/', '10.0.0.0/8'), 'a range never matches a name');
+  t.ok(ip('https://10.1.2.3/', '10.1.2.3'), 'an IPv4 address');
 });
 
 t.test("the proxy's credentials become a Basic Proxy-Authorization and are never shown", async (t) => {
   const p = new URL('http://us%40er:p%3Ass@proxy.corp:3128');
   t.equal(proxyAuthorization(p), `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`);
   t.equal(proxyAuthorization(new URL('http://proxy.corp:3128')), undefined);
+  t.equal(proxyAuthorization(new URL('http://bob:100%secure@proxy.corp:3128')), `Basic ${Buffer.from('bob:100%secure').toString('base64')}`, 'a % that starts no escape stays, as curl keeps it');
   t.equal(describeProxy(p), 'http://proxy.corp:3128');
 });
 
@@ -170,4 +180,17 @@ t.test('a proxy setting the tap cannot use fails the request as a proxy problem,
   const err = await createNodeFetch({ env: { https_proxy: 'socks5://127.0.0.1:1080' } })('https://gitlab.example.test/').then(() => null, (e: unknown) => e);
   t.type(err, TypeError);
   t.match(classifyNetworkError(err), { code: 'NETWORK_PROXY', detail: /"socks5" is not supported/ });
+});
+
+t.test('a 407 from the proxy of an http:// GitLab is the proxy\'s problem, not GitLab\'s', async (t) => {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(407, { 'proxy-authenticate': 'Basic realm="corp"' });
+    res.end('auth');
+  });
+  const port = await listen(t, server);
+  const err = await createNodeFetch({ env: { http_proxy: `http://bob:wrong@127.0.0.1:${port}` } })('http://gitlab.example.test/api/v4/user').then(() => null, (e: unknown) => e);
+  const f = classifyNetworkError(err);
+  t.match(f, { code: 'NETWORK_PROXY', detail: /the proxy answered 407/ });
+  t.equal(f?.retryLimit(8), 0);
+  t.notMatch(f?.detail ?? '', /wrong/);
 });

@@ -42,6 +42,9 @@ t.test('Retry-After takes the three HTTP-date forms a recipient must, and the sl
     t.equal(retryAfterMs(new Headers({ 'retry-after': raw }), NOW), 120_000, raw);
   }
   t.equal(retryAfterMs(new Headers({ 'retry-after': 'Mon, 01 Foo 2024 00:02:00 GMT' }), NOW), null, 'no such month');
+  for (const raw of ['Mon, 01 Jan 2024 00:02:00 GMT-0500', 'Sat, 31 Feb 2024 00:02:00 GMT', 'Mon, 01 Jan 2024 00:02:61 GMT']) {
+    t.equal(retryAfterMs(new Headers({ 'retry-after': raw }), NOW), null, raw);
+  }
 });
 
 t.test("a date GitLab writes is measured against the answer's Date, not this machine's clock", async (t) => {

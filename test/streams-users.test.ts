@@ -102,6 +102,36 @@ t.test('a user GET /users/:id hides (403) is unknown, not gone: a restored id st
   t.same(collector.pendingIds(), [7]);
 });
 
+t.test('a restored id GET /users/:id cannot answer is asked once per run, not again before every STATE', async (t) => {
+  const { fm, collector, out, write } = setup('none');
+  fm.get(`begin:${API}/users/`, { status: 403, body: { message: '403 Forbidden' } });
+  collector.restore([7, 8]);
+  for (let page = 0; page < 5; page += 1) {
+    collector.add([user(100 + page)]);
+    await collector.flush(write, { all: true });
+  }
+  t.same(out.map((u) => u.id), [100, 101, 102, 103, 104]);
+  t.same(collector.pendingIds(), [7, 8], 'still owed, for a later run');
+  t.equal(fm.callHistory.calls().length, 2, 'one request per id for the whole run');
+});
+
+t.test('users: null beside an error (the whole field failed) costs that batch its profiles, not the run', async (t) => {
+  const { fm, collector, out, write, logger } = setup('graphql');
+  let calls = 0;
+  fm.post(`${BASE}/api/graphql`, (callLog) => {
+    calls += 1;
+    if (calls === 1) return { data: { users: null }, errors: [{ message: 'Internal server error', path: ['users'] }] };
+    const body = JSON.parse(String(callLog.options.body)) as { variables: { ids: string[] } };
+    const nodes = body.variables.ids.map((g) => ({ id: g, username: 'u', name: 'U', state: 'active', publicEmail: null, createdAt: '2020-01-02T03:04:05Z', avatarUrl: null, webUrl: null, bot: false, location: null, jobTitle: null, organization: null }));
+    return { data: { users: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } } };
+  });
+  collector.add(Array.from({ length: 300 }, (_, i) => user(i + 1)));
+  await collector.flush(write, { all: true });
+  t.equal(calls, 3);
+  t.equal(out.filter((u) => u.created_at !== null).length, 200);
+  t.ok(logger.lines.some((l) => /failed for one batch .*Internal server error/.test(l)), "GitLab's own message is quoted");
+});
+
 t.test('GraphQL unavailable (403): ids pending from an earlier run are looked up one by one, never dropped as vanished nor left owed for good', async (t) => {
   const { fm, collector, out, write } = setup('graphql');
   fm.post(`${BASE}/api/graphql`, { status: 403, body: { message: '403 Forbidden' } });
@@ -184,10 +214,12 @@ t.test('a GraphQL lookup that fails on a later page answers for nobody: restored
     const node = { id: 'gid://gitlab/User/7', username: 'user7', name: 'User 7', state: 'active', publicEmail: null, createdAt: null, avatarUrl: null, webUrl: null, bot: false, location: null, jobTitle: null, organization: null };
     return { data: { users: { nodes: [node], pageInfo: { hasNextPage: true, endCursor: 'c1' } } } };
   });
+  fm.get(`${API}/users/9`, { status: 403, body: { message: '403 Forbidden' } });
   collector.restore([7, 9]);
   await collector.flush(write, { all: true });
   t.same(out.map((u) => [u.id, u.username]), [[7, 'user7']]);
   t.same(collector.pendingIds(), [9]);
+  t.equal(fm.callHistory.calls().filter((c) => c.url.endsWith('/users/9')).length, 1, 'after the fallback, asked once by id');
 });
 
 t.test('per_user mode drops a restored id only on a 404', async (t) => {

@@ -116,7 +116,9 @@ export class GitLabClient {
       onLongWait: (ms, remaining) =>
         opts.logger.info(`GitLab's rate limit is nearly spent (RateLimit-Remaining ${remaining}); waiting ${Math.ceil(ms / 1000)}s for its window to reset before the next request.`),
     });
-    this.limiter = new EndpointLimiter(this.#clock, opts.endpointLimits);
+    this.limiter = new EndpointLimiter(this.#clock, opts.endpointLimits, (route, ms) =>
+      opts.logger.info(`${route} is at GitLab's limit for this endpoint; its requests wait ${Math.ceil(ms / 1000)}s (the other endpoints go on).`),
+    );
   }
 
   /**
@@ -238,6 +240,7 @@ export class GitLabClient {
     let retries = 0;
     let badBodies = 0;
     let hops = 0;
+    let windowWaited = false;
     for (;;) {
       const endpoint = endpointOf(current.pathname, this.#apiPath);
       const attemptStarted = this.#clock.now();
@@ -296,12 +299,13 @@ export class GitLabClient {
         if (status === 429) {
           const route = `${method} ${endpoint}`;
           const wait = rateLimitWait(response.headers, now, retries, this.#random);
-          const windowMs = wait.reason === 'backoff' ? this.limiter.windowFor(route) : null;
+          const windowMs = wait.reason === 'backoff' && !windowWaited ? this.limiter.windowFor(route) : null;
           this.metrics.recordRetry(endpoint);
           if (windowMs !== null) {
+            windowWaited = true;
             // A header-less 429 on an endpoint with a limit of its own (GET /users/:id, 300 per 10 minutes): that
             // window is spent, so its requests wait it out (backing off would spend max_retries well within it);
-            // the other endpoints go on.
+            // the other endpoints go on. Once per request: a 429 after a whole window is not that limit, so backoff.
             const ms = Math.min(MAX_SERVER_WAIT_MS, windowMs);
             this.#opts.logger.warn(`${route} rate limited (429) by GitLab's limit for this endpoint; its requests wait ${Math.ceil(ms / 1000)}s for the window to pass, retry ${retries + 1}/${maxRetries}`);
             this.limiter.block(route, now + ms);

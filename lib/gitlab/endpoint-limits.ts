@@ -6,6 +6,7 @@
  * 2,000 per 10 minutes.
  */
 import type { Clock } from '../clock.js';
+import { LONG_WAIT_MS } from './pacer.js';
 
 export interface EndpointLimit {
   /** "GET /users/:id" — method and endpoint as metrics name them. */
@@ -28,9 +29,19 @@ export class EndpointLimiter {
   /** Total time waited because of these limits, for the run summary. */
   waitedMs = 0;
 
-  constructor(clock: Clock, limits: readonly EndpointLimit[] = GITLAB_ENDPOINT_LIMITS) {
+  readonly #onLongWait: ((route: string, ms: number) => void) | undefined;
+
+  /** `onLongWait` is told of every wait of LONG_WAIT_MS or more (the client logs it): a run never goes quiet unsaid. */
+  constructor(clock: Clock, limits: readonly EndpointLimit[] = GITLAB_ENDPOINT_LIMITS, onLongWait?: (route: string, ms: number) => void) {
     this.#clock = clock;
     this.#limits = new Map(limits.map((l) => [l.route, l]));
+    this.#onLongWait = onLongWait;
+  }
+
+  #sleep(route: string, ms: number, signal?: AbortSignal): Promise<void> {
+    this.waitedMs += ms;
+    if (ms >= LONG_WAIT_MS) this.#onLongWait?.(route, ms);
+    return this.#clock.sleep(ms, signal);
   }
 
   /** The window of `route`'s limit, or null when it has none. */
@@ -56,8 +67,7 @@ export class EndpointLimiter {
       const now = this.#clock.now();
       const blocked = (this.#blockedUntil.get(route) ?? 0) - now;
       if (blocked > 0) {
-        this.waitedMs += blocked;
-        await this.#clock.sleep(blocked, signal);
+        await this.#sleep(route, blocked, signal);
         continue;
       }
       while (starts.length > 0 && (starts[0] ?? 0) <= now - limit.windowMs) starts.shift();
@@ -65,9 +75,7 @@ export class EndpointLimiter {
         starts.push(now);
         return;
       }
-      const wait = (starts[0] ?? now) + limit.windowMs - now;
-      this.waitedMs += wait;
-      await this.#clock.sleep(wait, signal);
+      await this.#sleep(route, (starts[0] ?? now) + limit.windowMs - now, signal);
     }
   }
 }

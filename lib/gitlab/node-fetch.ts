@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { proxyAuthorization, proxyFor, tunnelingAgent, type ProxyEnv, type TunnelOptions } from './proxy.js';
+import { proxyAuthorization, proxyError, proxyFor, tunnelingAgent, type ProxyEnv, type TunnelOptions } from './proxy.js';
 
 /** Statuses whose responses have no body (a Response refuses one). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -160,6 +160,12 @@ export function createNodeFetch(opts: NodeFetchOptions = {}): typeof fetch {
       const failed = (err: unknown): void => settle(() => reject(new TypeError('fetch failed', { cause: err })));
       const onResponse = (res: http.IncomingMessage): void => {
         const status = res.statusCode ?? 0;
+        // Through a proxy for http://, a 407 is the proxy's answer, not GitLab's.
+        if (status === 407 && options.path !== undefined) {
+          res.resume();
+          failed(proxyError(`the proxy answered 407 ${res.statusMessage ?? ''} to ${request.method} ${url.origin}`.trim(), 407));
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('error', failed);
         res.on('close', () => {

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 
@@ -23,7 +24,24 @@ function envValue(env: ProxyEnv, name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-/** Whether `no_proxy` says to reach `url` directly: `*`, a host, `.domain` or `domain` (its subdomains too), each maybe with `:port`. */
+/** Whether `host` (an IP address) lies in `cidr` (`10.0.0.0/8`, `fd00::/8`). */
+function inRange(host: string, cidr: string): boolean {
+  const [base = '', bits = ''] = cidr.split('/');
+  const family = net.isIP(base);
+  if (family === 0 || net.isIP(host) !== family || !/^\d{1,3}$/.test(bits)) return false;
+  const list = new net.BlockList();
+  try {
+    list.addSubnet(base, Number(bits), family === 4 ? 'ipv4' : 'ipv6');
+  } catch {
+    return false;
+  }
+  return list.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Whether `no_proxy` says to reach `url` directly: `*`, a host, `.domain` or `domain` (its subdomains too), an IP
+ * address (IPv6 bare or in brackets), a CIDR range, each name maybe with `:port`.
+ */
 export function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
   if (noProxy === undefined) return false;
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
@@ -32,6 +50,14 @@ export function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
     const entry = raw.trim().toLowerCase();
     if (entry === '') continue;
     if (entry === '*') return true;
+    if (net.isIP(entry) !== 0) {
+      if (net.isIP(host) !== 0 && new URL(`http://${entry.includes(':') ? `[${entry}]` : entry}`).hostname.replace(/^\[|\]$/g, '') === host) return true;
+      continue;
+    }
+    if (entry.includes('/')) {
+      if (inRange(host, entry)) return true;
+      continue;
+    }
     const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
     if (!m) continue;
     const name = (m[1] as string).replace(/^\[|\]$/g, '').replace(/^\*?\./, '');
@@ -66,7 +92,15 @@ export function describeProxy(proxy: URL): string {
 /** `Proxy-Authorization` for a proxy URL with credentials. */
 export function proxyAuthorization(proxy: URL): string | undefined {
   if (proxy.username === '' && proxy.password === '') return undefined;
-  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  // As curl and requests do, a `%` that starts no escape (`100%secure`) stays as it is.
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const credentials = `${decode(proxy.username)}:${decode(proxy.password)}`;
   return `Basic ${Buffer.from(credentials).toString('base64')}`;
 }
 

@@ -52,9 +52,9 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
  * is joined with ", "), with the slack servers are known for: a one-digit day, `UTC` or `+0000` for GMT.
  * IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT`, asctime `Sun Nov  6 08:49:37 1994`.
  */
-const IMF_FIXDATE = /^[A-Za-z]{3}, (\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC|\+0000)\b/;
-const RFC_850 = /^[A-Za-z]{6,9}, (\d{1,2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT\b/;
-const ASCTIME = /^[A-Za-z]{3} ([A-Za-z]{3}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})\b/;
+const IMF_FIXDATE = /^[A-Za-z]{3}, (\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC|\+0000)\s*(?:,|$)/;
+const RFC_850 = /^[A-Za-z]{6,9}, (\d{1,2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT\s*(?:,|$)/;
+const ASCTIME = /^[A-Za-z]{3} ([A-Za-z]{3}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})\s*(?:,|$)/;
 /** Delta seconds, maybe followed by a repeat (`1, 1`: a proxy and GitLab both set the header, Headers.get joins them). */
 const DELTA_SECONDS = /^(\d+(?:\.\d+)?)\s*(?:,|$)/;
 
@@ -63,8 +63,9 @@ export function parseHttpDate(text: string): number | null {
   const at = (year: number, month: string, day: string, h: string, mi: string, sec: string): number | null => {
     const m = MONTHS.indexOf(month.toLowerCase());
     const d = Number(day);
-    if (m < 0 || d < 1 || d > 31 || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 60) return null;
-    return Date.UTC(year, m, d, Number(h), Number(mi), Number(sec));
+    if (m < 0 || d < 1 || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return null;
+    const ms = Date.UTC(year, m, d, Number(h), Number(mi), Number(sec));
+    return new Date(ms).getUTCDate() === d ? ms : null; // 31 Feb does not roll over into March
   };
   const raw = text.trim();
   let g = IMF_FIXDATE.exec(raw);

@@ -93,6 +93,12 @@ export class UserCollector {
   private adminDirectory: Map<number, Record<string, unknown>> | null = null;
   private mode: UserEnrichment;
   private warnedPartial = false;
+  /**
+   * Restored ids (no embedded fields) that a lookup in this mode could not answer: not asked again this run (each
+   * flush would ask again, one request each, page after page); still pending, so the state keeps them. A change of
+   * mode (the GraphQL fallback) lets them be asked once more, the new way.
+   */
+  private readonly unanswered = new Map<number, UserEnrichment>();
   requests = 0;
 
   constructor(private readonly opts: UserCollectorOptions) {
@@ -215,12 +221,11 @@ export class UserCollector {
   }
 
   private async flushNow(write: (record: UserRecord) => Promise<void>, opts: { all: boolean }): Promise<void> {
-    // Ids restored from the state that nothing could tell about yet: they stay pending (see below).
-    const unknown = new Set<number>();
     for (;;) {
-      const ready = [...this.pending.entries()].filter(([id]) => !unknown.has(id));
+      const ready = [...this.pending.entries()].filter(([id, embedded]) => !(embedded === null && this.unanswered.get(id) === this.mode));
       if (ready.length === 0 || (ready.length < USER_BATCH_SIZE && !opts.all)) return;
       const batch = ready.slice(0, USER_BATCH_SIZE);
+      const askedAs = this.mode;
       const lookup = await this.enrich(batch.map(([id]) => id));
       for (const [id] of batch) {
         // Read again: a merge request read during the lookup may have brought the embedded fields.
@@ -235,7 +240,7 @@ export class UserCollector {
           // No lookup could answer and no merge request of this run named the user: it stays pending
           // (listed in every STATE) for a later run. Not emitted with its id alone: a target that
           // replaces whole rows would blank the fields of a row an earlier run loaded.
-          unknown.add(id);
+          this.unanswered.set(id, askedAs);
           continue;
         }
         const base: EmbeddedUser = embedded ?? {
@@ -297,7 +302,11 @@ export class UserCollector {
           first: USER_BATCH_SIZE,
           after,
         });
-        if (!checkGraphQl.Check(data)) throw new GitLabResponseError('GitLab GraphQL answered users(ids:) with an unexpected shape.');
+        if (!checkGraphQl.Check(data)) {
+          // `users: null` beside an error is how GraphQL says the whole field failed: its errors tell whether to go on.
+          if (errors.length > 0) throw new GitLabResponseError(`GitLab's GraphQL API answered with errors: ${errors.join('; ').slice(0, 300)}`);
+          throw new GitLabResponseError('GitLab GraphQL answered users(ids:) with an unexpected shape.');
+        }
         if (errors.length > 0) partial = errors;
         for (const n of data.users.nodes) {
           if (n === null) continue;
