@@ -617,7 +617,7 @@ t.test('with user_enrichment none the users of every page are emitted before its
   t.same(first.lastState?.users_pending, [], 'nothing owed');
 });
 
-t.test('users owed by an interrupted run wait while GraphQL is unavailable, and are emitted once it answers again', async (t) => {
+t.test('users owed by an interrupted run are looked up by id while GraphQL is unavailable: emitted with their fields, never a row of nulls', async (t) => {
   const gl = oneProject();
   const stop = new AbortController();
   gl.onMrRequest = (n) => {
@@ -635,10 +635,12 @@ t.test('users owed by an interrupted run wait while GraphQL is unavailable, and 
     return inner(input, init);
   }) as typeof globalThis.fetch;
   const second = await runOnce({ gitlab: { ...gl, fetch: down }, config, state: first.lastState });
-  for (const id of owed) t.ok((second.lastState?.users_pending as number[]).includes(id), `user ${id} still owed, not dropped and not a row of nulls`);
-  t.notOk(second.messages.some((m) => m.type === 'RECORD' && m.stream === 'users' && (m.record as { username: unknown }).username === null), 'no row of nulls');
-  const third = await runOnce({ gitlab: gl, config, state: second.lastState });
-  const users = new Set([...recordIds(first.messages, 'users'), ...recordIds(second.messages, 'users'), ...recordIds(third.messages, 'users')]);
+  const emitted = second.messages.filter((m) => m.type === 'RECORD' && m.stream === 'users').map((m) => m.record as { id: number; username: unknown });
+  for (const id of owed) t.match(emitted.find((u) => u.id === id), { id, username: `user${id}` }, `user ${id} emitted from GET /users/${id}`);
+  t.notOk(emitted.some((u) => u.username === null), 'no row of nulls');
+  t.same(second.lastState?.users_pending ?? [], [], 'nothing owed any more');
+  t.same(gl.calls.filter((c) => /\/users\/\d+$/.test(c)).length, owed.length, 'one request per owed user');
+  const users = new Set([...recordIds(first.messages, 'users'), ...recordIds(second.messages, 'users')]);
   for (const id of recordIds(first.messages, 'merge_requests')) t.ok(users.has(id), `the author of MR ${id} is emitted`);
 });
 

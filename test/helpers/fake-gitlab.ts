@@ -2,7 +2,7 @@
  * A tiny in-memory GitLab behind fetch-mock, for module tests of discovery and sync.
  * Serves only what the tap asks: /projects (keyset by id, updated_after with order_by=updated_at),
  * /projects/:id, /projects/:id/merge_requests (updated_after and updated_before inclusive, order_by=updated_at asc,
- * offset pages) and POST /api/graphql users(ids:). Every request is recorded as
+ * offset pages), GET /users/:id and POST /api/graphql users(ids:). Every request is recorded as
  * "GET /api/v4/path?query" so tests can assert the exact sequence.
  */
 import fetchMock from 'fetch-mock';
@@ -105,6 +105,11 @@ export function fakeGitLab(init: { projects: FakeProject[]; mrs: FakeMr[]; users
       const ids = body.variables.ids.map((g) => Number(g.split('/').pop()));
       const nodes = state.users.filter((u) => ids.includes(u.id)).map((u) => ({ id: `gid://gitlab/User/${u.id}`, username: u.username, name: u.name, state: 'active', publicEmail: `${u.username}@example.com`, createdAt: '2020-01-01T00:00:00Z', avatarUrl: null, webUrl: u.web_url, bot: false, location: null, jobTitle: null, organization: null }));
       return json({ data: { users: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } } });
+    }
+    const userById = /^\/users\/(\d+)$/.exec(path);
+    if (userById) {
+      const u = state.users.find((x) => x.id === Number(userById[1]));
+      return u ? json({ ...u, created_at: '2020-01-01T00:00:00Z', bot: false, public_email: `${u.username}@example.com` }) : json({ message: '404 User Not Found' }, {}, 404);
     }
     if (path === '/projects') {
       let list = state.projects.filter((p) => p.member !== false);
