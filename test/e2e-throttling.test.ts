@@ -44,7 +44,8 @@ if (skip) {
   });
 
   t.test('10% of answers being 5xx (JSON and HTML error pages) does not lose or duplicate anything', async (t) => {
-    sim.control({ faults: { errorRate: 0.1, htmlErrors: true, seed: 7 }, rateLimit: null });
+    // The 5xx pages quote the request, token included: the tap must not repeat it (warnings quote error pages).
+    sim.control({ faults: { errorRate: 0.1, htmlErrors: true, echoRequest: true, seed: 7 }, rateLimit: null });
     sim.reset();
     const run = await runTap({ dir: tmp.dir, config: simConfig(sim, { page_size: 20 }), name: 'errors' });
     const stats = sim.stats();
@@ -54,5 +55,16 @@ if (skip) {
     assertRun(t, run, want, sim.token);
     const mrRecords = run.messages.filter((m) => m.type === 'RECORD' && m.stream === 'merge_requests').length;
     t.equal(mrRecords, want.mergeRequests.size, 'a retried page is emitted once');
+  });
+
+  t.test('an error page that quotes the request, token included, is reported without the token', async (t) => {
+    sim.control({ faults: { errorRate: 1, echoRequest: true, seed: 3, routes: ['GET /projects/:id/merge_requests'] }, rateLimit: null });
+    sim.reset();
+    const run = await runTap({ dir: tmp.dir, config: simConfig(sim, { max_retries: 0 }), extraArgs: ['--log-level', 'debug'], name: 'echo' });
+    sim.control({ faults: null });
+    t.equal(run.code, 1, 'the run fails on the 5xx');
+    t.match(run.stderr, /tap-gitlab: .*GitLab answered 5\d\d to GET \/api\/v4\/projects\/\d+\/merge_requests/, 'the final error names the answer');
+    t.match(run.stderr, /upstream failed for GET|<pre>GET|\[REDACTED\]|\*\*\*/, "and quotes GitLab's side of it");
+    t.notOk(run.stderr.includes(sim.token) || run.stdout.includes(sim.token), 'but never the token');
   });
 }

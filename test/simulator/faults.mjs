@@ -14,6 +14,7 @@ import { createRng } from './random.mjs';
  * @property {number} [truncateRate] share of successful answers cut in the middle of the body
  * @property {number} [hangRate] share never answered (until the client gives up or close())
  * @property {number} [seed] seed of the fault draws (default 1)
+ * @property {boolean} [echoRequest] 5xx pages quote the request with its headers, token included, as a misconfigured proxy's debug page does (a client must never repeat what an error page says of its credentials)
  * @property {string[]} [routes] only these route keys (e.g. "GET /projects/:id/merge_requests"); all API routes when absent
  * @typedef {'hang' | 'reset' | 'error' | 'app429' | 'rack429' | 'truncate'} FaultKind
  * @typedef {{ status: number, headers: Record<string, string>, body: string }} Canned
@@ -153,10 +154,17 @@ export class FaultInjector {
     return null;
   }
 
-  /** A 5xx answer: JSON, or with htmlErrors also proxy/Cloudflare HTML pages. @returns {Canned} */
-  errorResponse() {
+  /**
+   * A 5xx answer: JSON, or with htmlErrors also proxy/Cloudflare HTML pages; with echoRequest, quoting `request`.
+   * @param {string} [request] the request line and headers, as received
+   * @returns {Canned}
+   */
+  errorResponse(request) {
     const pool = this.faults?.htmlErrors ? [...JSON_ERRORS, ...HTML_ERRORS] : JSON_ERRORS;
-    return this.rng.pick(pool);
+    const canned = this.rng.pick(pool);
+    if (!this.faults?.echoRequest || request === undefined) return canned;
+    const quoted = canned.headers['Content-Type']?.includes('html') ? `${canned.body}<pre>${request}</pre>` : JSON.stringify({ message: `${canned.status} upstream failed for ${request}` });
+    return { ...canned, body: quoted };
   }
 
   /** @param {number} now @returns {Canned} */

@@ -326,7 +326,7 @@ export async function startSimulator(options = {}) {
       req.socket.destroy();
       return;
     }
-    if (fault === 'error') return send(res, r.route, injector.errorResponse());
+    if (fault === 'error') return send(res, r.route, injector.errorResponse(`${method} ${req.url ?? ''} ${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join(' ')}`));
     if (fault === 'app429') return send(res, r.route, app429());
     if (fault === 'rack429') return send(res, r.route, injector.rack429(now()));
 
