@@ -464,12 +464,7 @@ export async function syncScenario(name, plan) {
 function finish(name, env, runs, exits, c, started, expectedFn) {
   // Of every run but the last, only what its last STATE covers: records printed after that STATE may be in no
   // bookmark, so a later run must bring them again (counting them would hide a bookmark that ran ahead).
-  const covered = (/** @type {{ messages: Array<{ type: string }> }} */ r, /** @type {number} */ i) => {
-    if (i === runs.length - 1) return r.messages;
-    const cut = r.messages.map((m) => m.type).lastIndexOf('STATE');
-    return r.messages.slice(0, cut + 1);
-  };
-  const all = runs.flatMap(covered);
+  const all = runs.flatMap((r, i) => (i === runs.length - 1 ? r.messages : r.messages.slice(0, r.messages.map((m) => m.type).lastIndexOf('STATE') + 1)));
   const expected = expectedFn ? expectedFn(env) : groundTruth(env.sim.dataset);
   const got = deliveredKeys(all);
   let delivered = 0;

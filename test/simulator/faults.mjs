@@ -14,7 +14,7 @@ import { createRng } from './random.mjs';
  * @property {number} [truncateRate] share of successful answers cut in the middle of the body
  * @property {number} [hangRate] share never answered (until the client gives up or close())
  * @property {number} [seed] seed of the fault draws (default 1)
- * @property {boolean} [echoRequest] 5xx pages quote the request with its headers, token included, as a misconfigured proxy's debug page does (a client must never repeat what an error page says of its credentials)
+ * @property {boolean} [echoRequest] the 5xx pages quote the request with its headers, token included, as a misconfigured proxy's debug page does (a client must never repeat what an error page says of its credentials)
  * @property {string[]} [routes] only these route keys (e.g. "GET /projects/:id/merge_requests"); all API routes when absent
  * @typedef {'hang' | 'reset' | 'error' | 'app429' | 'rack429' | 'truncate'} FaultKind
  * @typedef {{ status: number, headers: Record<string, string>, body: string }} Canned
