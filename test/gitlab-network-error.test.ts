@@ -47,6 +47,6 @@ t.test('the final error names the origin and request and points at gitlab_base_u
   const err = networkError(f, 'https://gitlab.exmaple.com', 'GET /api/v4/version', 2, new Error('x'));
   t.type(err, GitLabNetworkError);
   t.equal(err.code, 'NETWORK_DNS');
-  t.equal(err.message, 'Could not reach GitLab at https://gitlab.exmaple.com (GET /api/v4/version) after 2 retries: the host name does not resolve (ENOTFOUND). Check gitlab_base_url and that this machine can reach GitLab (behind a proxy, set https_proxy).');
+  t.equal(err.message, 'Could not reach GitLab at https://gitlab.exmaple.com (GET /api/v4/version) after 2 retries: the host name does not resolve (ENOTFOUND). Check gitlab_base_url and that this machine can reach GitLab (behind a proxy, check https_proxy).');
   t.equal(err.exitCode, 1);
 });

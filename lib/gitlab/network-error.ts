@@ -88,9 +88,9 @@ export function networkError(f: NetworkFailure, origin: string, target: string, 
     f.code === 'NETWORK_TLS'
       ? 'Check gitlab_base_url (http vs https, host name) and that the certificate is trusted (NODE_EXTRA_CA_CERTS for a private CA).'
       : f.code === 'NETWORK_TIMEOUT'
-        ? 'GitLab is slow or unreachable; check gitlab_base_url, or raise request_timeout_seconds (behind a proxy, set https_proxy).'
+        ? 'GitLab is slow or unreachable; check gitlab_base_url, or raise request_timeout_seconds (behind a proxy, check https_proxy).'
         : f.code === 'NETWORK_PROXY'
           ? 'Check the proxy settings (https_proxy, http_proxy, no_proxy) and the proxy\'s user and password.'
-          : 'Check gitlab_base_url and that this machine can reach GitLab (behind a proxy, set https_proxy).';
+          : 'Check gitlab_base_url and that this machine can reach GitLab (behind a proxy, check https_proxy).';
   return new GitLabNetworkError(f.code, `Could not reach GitLab at ${origin} (${target})${tried}: ${f.describe} (${f.detail}). ${advice}`, { cause });
 }
