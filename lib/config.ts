@@ -10,6 +10,7 @@ import { Compile } from 'typebox/compile';
 import { ConfigError, redact } from './errors.js';
 import { VERSION } from './version.js';
 import { toUtcTimestamp } from './time.js';
+import { isLoopback } from './gitlab/proxy.js';
 
 /** The normalised config (see notes/contracts.md). */
 export interface TapConfig {
@@ -54,6 +55,7 @@ export interface ConfigSetting {
   readonly required: boolean;
   /** Other key names accepted for the same setting (the Singer/Meltano names). */
   readonly aliases: readonly string[];
+  /** What the value means (Meltano's kind); not published as a JSON Schema format, which would refuse a blank. */
   readonly format?: 'date-time' | 'uri';
   readonly enum?: readonly string[];
   readonly minimum?: number;
@@ -263,10 +265,8 @@ function toProjectIds(v: unknown): Coerced<Array<number | string>> {
  * `+0000` offsets, no offset (UTC, the form singer-python and Meltano's date_iso8601 write) and YYYY-MM-DD (midnight UTC).
  */
 export function normaliseStartDate(text: string): string | null {
-  return toUtcTimestamp(text.trim());
+  return toUtcTimestamp(text);
 }
-
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
 
 /** Normalises a GitLab base URL; returns a problem fragment when it is not usable. */
 function toBaseUrl(v: string): Coerced<{ baseUrl: string; plainHttpRemote: boolean }> {
@@ -281,7 +281,7 @@ function toBaseUrl(v: string): Coerced<{ baseUrl: string; plainHttpRemote: boole
   if (url.username !== '' || url.password !== '') return bad(`${expected} without a user name or password in it (put the token in gitlab_token)`);
   if (url.search !== '' || url.hash !== '') return bad(`${expected} without a query or fragment (put the token in gitlab_token, not in the URL)`);
   const path = url.pathname.replace(/\/+$/, '').replace(/\/api\/v4$/, '');
-  return ok({ baseUrl: `${url.origin}${path}`, plainHttpRemote: url.protocol === 'http:' && !LOOPBACK.test(url.hostname) });
+  return ok({ baseUrl: `${url.origin}${path}`, plainHttpRemote: url.protocol === 'http:' && !isLoopback(url.hostname) });
 }
 
 /** GitLab token prefixes (personal, OAuth, deploy, runner, CI job, trigger, feed, ... tokens). */

@@ -168,7 +168,7 @@ async function fetchConfigured(ctx: DiscoveryContext): Promise<{ selected: Proje
         const p = toProjectSummary(res.body);
         return { ok: { id: p.id, path_with_namespace: p.path_with_namespace, configured: true, raw: res.body, reason: `listed in gitlab_project_ids as ${String(ref)}` } };
       } catch (err) {
-        if (err instanceof GitLabHttpError && (err.status === 404 || (err.status === 403 && !err.tokenScope))) {
+        if (err instanceof GitLabHttpError && err.refusesResource) {
           return { failed: { ref: String(ref), error: err } };
         }
         throw err;

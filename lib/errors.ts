@@ -92,6 +92,14 @@ export class GitLabHttpError extends TapError {
     this.gitlabMessage = init.gitlabMessage;
     this.tokenScope = init.tokenScope === true;
   }
+
+  /**
+   * GitLab refuses this one resource (404, or a 403 that is not about the token's scope): skip it and go on. A 403
+   * for a missing scope would refuse everything alike, and is the run's problem.
+   */
+  get refusesResource(): boolean {
+    return this.status === 404 || (this.status === 403 && !this.tokenScope);
+  }
 }
 
 /** GitLab could not be reached at all (DNS, refused, TLS, timeout): exit 1. */

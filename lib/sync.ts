@@ -382,10 +382,9 @@ async function syncMergeRequests(run: Run, client: GitLabClient, listed: Project
   const take = async (): Promise<Job | null> => {
     for (;;) {
       if (failed || run.halted) return null;
-      // Out of budget, only the set-aside projects that have not moved yet go on, until they move:
-      // otherwise a run whose budget the others use up would leave them where they were, run after run.
-      // A budget the projects stream spent still lets the scans go on, furthest behind first, until one has moved:
-      // every run makes progress (a project with nothing new, or answering 403, does not count).
+      // Out of budget, scans still start (furthest behind first) until one of this run's pages has moved a bookmark,
+      // so that every run makes progress even when the projects stream spent the budget; after that only the
+      // set-aside projects that have not moved yet go on, or the others would leave them where they were, run after run.
       const job = run.budgetLeft || !ctx.moved ? next() : unmovedSetAside();
       if (job === null && !run.budgetLeft) {
         if (nextProject < projects.length || setAside.length > 0) run.cutShort = true;
@@ -485,7 +484,7 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
       ctx.changed();
       if (run.halted) return false;
       // Out of budget: stop here if this project's bookmark has moved past where it stood (so the next run progresses).
-      const moved = page.cursor !== null && (progressFrom === null || Date.parse(page.cursor) > Date.parse(progressFrom));
+      const moved = page.cursor !== null && (progressMs === null || Date.parse(page.cursor) > progressMs);
       if (moved) ctx.moved = true;
       if (!run.budgetLeft && moved) {
         if (!page.final) run.cutShort = true;
@@ -499,8 +498,8 @@ async function readRange(run: Run, client: GitLabClient, ctx: ScanContext, job: 
     return false;
   } catch (err) {
     const ownError = err !== run.users?.failure;
-    // A 403 for a missing scope is the token's, not this project's: every project would be skipped and the run called complete.
-    if (ownError && err instanceof GitLabHttpError && ((err.status === 403 && !err.tokenScope) || err.status === 404)) {
+    // A 403 for a missing scope is the token's, not this project's (refusesResource): it stops the run.
+    if (ownError && err instanceof GitLabHttpError && err.refusesResource) {
       if (ctx.abandoned.has(project.id)) return false;
       ctx.abandoned.add(project.id);
       if (project.configured) {

@@ -23,15 +23,23 @@ function setup(mode: UserEnrichment) {
   return { fm, collector, out, write, logger };
 }
 
-function graphqlRoute(fm: ReturnType<typeof fetchMock.createInstance>, known: (id: number) => boolean = () => true) {
+/** A users(ids:) node as GitLab's GraphQL answers it. */
+const gqlNode = (id: number) => ({ id: `gid://gitlab/User/${id}`, username: `user${id}`, name: `User ${id}`, state: 'active', publicEmail: `u${id}@example.com`, createdAt: '2020-01-02T03:04:05Z', avatarUrl: null, webUrl: `${BASE}/user${id}`, bot: false, location: 'Zürich', jobTitle: null, organization: null });
+/** A one-page users(ids:) answer. */
+const gqlUsers = (nodes: unknown[]) => ({ data: { users: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } } });
+
+/** POST /api/graphql answering `answer(ids asked, n)`, n counting the calls from 1. */
+function graphqlAnswers(fm: ReturnType<typeof fetchMock.createInstance>, answer: (ids: number[], n: number) => unknown) {
+  let n = 0;
   fm.post(`${BASE}/api/graphql`, (callLog) => {
-    const body = JSON.parse(String(callLog.options.body)) as { variables: { ids: string[]; first: number } };
-    const nodes = body.variables.ids
-      .map((g) => Number(g.split('/').pop()))
-      .filter(known)
-      .map((id) => ({ id: `gid://gitlab/User/${id}`, username: `user${id}`, name: `User ${id}`, state: 'active', publicEmail: `u${id}@example.com`, createdAt: '2020-01-02T03:04:05Z', avatarUrl: null, webUrl: `${BASE}/user${id}`, bot: false, location: 'Zürich', jobTitle: null, organization: null }));
-    return { data: { users: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } } };
+    const body = JSON.parse(String(callLog.options.body)) as { variables: { ids: string[] } };
+    n += 1;
+    return answer(body.variables.ids.map((g) => Number(g.split('/').pop())), n) as object;
   });
+}
+
+function graphqlRoute(fm: ReturnType<typeof fetchMock.createInstance>, known: (id: number) => boolean = () => true) {
+  graphqlAnswers(fm, (ids) => gqlUsers(ids.filter(known).map(gqlNode)));
 }
 
 t.test('users are enriched 100 per GraphQL request; a partial batch waits for the end', async (t) => {
@@ -117,17 +125,10 @@ t.test('a restored id GET /users/:id cannot answer is asked once per run, not ag
 
 t.test('users: null beside an error (the whole field failed) costs that batch its profiles, not the run', async (t) => {
   const { fm, collector, out, write, logger } = setup('graphql');
-  let calls = 0;
-  fm.post(`${BASE}/api/graphql`, (callLog) => {
-    calls += 1;
-    if (calls === 1) return { data: { users: null }, errors: [{ message: 'Internal server error', path: ['users'] }] };
-    const body = JSON.parse(String(callLog.options.body)) as { variables: { ids: string[] } };
-    const nodes = body.variables.ids.map((g) => ({ id: g, username: 'u', name: 'U', state: 'active', publicEmail: null, createdAt: '2020-01-02T03:04:05Z', avatarUrl: null, webUrl: null, bot: false, location: null, jobTitle: null, organization: null }));
-    return { data: { users: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } } };
-  });
+  graphqlAnswers(fm, (ids, n) => (n === 1 ? { data: { users: null }, errors: [{ message: 'Internal server error', path: ['users'] }] } : gqlUsers(ids.map(gqlNode))));
   collector.add(Array.from({ length: 300 }, (_, i) => user(i + 1)));
   await collector.flush(write, { all: true });
-  t.equal(calls, 3);
+  t.equal(fm.callHistory.calls().length, 3);
   t.equal(out.filter((u) => u.created_at !== null).length, 200);
   t.ok(logger.lines.some((l) => /failed for one batch .*Internal server error/.test(l)), "GitLab's own message is quoted");
 });
@@ -150,18 +151,14 @@ t.test('GraphQL unavailable (403): ids pending from an earlier run are looked up
 
 t.test('a GraphQL answer in part (a null node beside an error) keeps what it returned: the run goes on enriching', async (t) => {
   const { fm, collector, out, write, logger } = setup('graphql');
-  let calls = 0;
-  fm.post(`${BASE}/api/graphql`, (callLog) => {
-    calls += 1;
-    const body = JSON.parse(String(callLog.options.body)) as { variables: { ids: string[] } };
-    const ids = body.variables.ids.map((g) => Number(g.split('/').pop()));
-    const nodes = ids.map((id) => (id === 5 || id === 999 ? null : { id: `gid://gitlab/User/${id}`, username: `user${id}`, name: `User ${id}`, state: 'active', publicEmail: null, createdAt: '2020-01-02T03:04:05Z', avatarUrl: null, webUrl: null, bot: false, location: null, jobTitle: null, organization: null }));
-    return { data: { users: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } }, errors: calls === 1 ? [{ message: 'Internal server error', path: ['users', 'nodes', 4] }] : [] };
-  });
+  graphqlAnswers(fm, (ids, n) => ({
+    ...gqlUsers(ids.map((id) => (id === 5 || id === 999 ? null : gqlNode(id)))),
+    errors: n === 1 ? [{ message: 'Internal server error', path: ['users', 'nodes', 4] }] : [],
+  }));
   collector.restore([999]);
   collector.add(Array.from({ length: 199 }, (_, i) => user(i + 1)));
   await collector.flush(write, { all: true });
-  t.equal(calls, 2, 'the second batch is enriched too');
+  t.equal(fm.callHistory.calls().length, 2, 'the second batch is enriched too');
   const byId = new Map(out.map((u) => [u.id, u]));
   t.equal(byId.get(1)?.created_at, '2020-01-02T03:04:05.000Z', 'the users GraphQL returned have their profile');
   t.equal(byId.get(150)?.created_at, '2020-01-02T03:04:05.000Z', 'and so do the next batch\'s');
@@ -173,17 +170,10 @@ t.test('a GraphQL answer in part (a null node beside an error) keeps what it ret
 
 t.test('GraphQL errors alone that do not say the query is wrong cost one batch its profiles, not the run', async (t) => {
   const { fm, collector, out, write } = setup('graphql');
-  let calls = 0;
-  fm.post(`${BASE}/api/graphql`, (callLog) => {
-    calls += 1;
-    if (calls === 1) return { errors: [{ message: 'Timeout on users' }] };
-    const body = JSON.parse(String(callLog.options.body)) as { variables: { ids: string[] } };
-    const nodes = body.variables.ids.map((g) => ({ id: g, username: 'u', name: 'U', state: 'active', publicEmail: null, createdAt: '2020-01-02T03:04:05Z', avatarUrl: null, webUrl: null, bot: false, location: null, jobTitle: null, organization: null }));
-    return { data: { users: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } } };
-  });
+  graphqlAnswers(fm, (ids, n) => (n === 1 ? { errors: [{ message: 'Timeout on users' }] } : gqlUsers(ids.map(gqlNode))));
   collector.add(Array.from({ length: 200 }, (_, i) => user(i + 1)));
   await collector.flush(write, { all: true });
-  t.equal(calls, 2);
+  t.equal(fm.callHistory.calls().length, 2);
   t.equal(out.filter((u) => u.created_at !== null).length, 100, 'the second batch has its profiles');
   const schema = setup('graphql');
   schema.fm.post(`${BASE}/api/graphql`, { errors: [{ message: "Field 'users' doesn't exist on type 'Query'" }] });

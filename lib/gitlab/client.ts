@@ -14,7 +14,7 @@ import { ClientMetrics, endpointOf } from './metrics.js';
 import { classifyNetworkError, networkError } from './network-error.js';
 import { EndpointLimiter, type EndpointLimit } from './endpoint-limits.js';
 import { Pacer } from './pacer.js';
-import { BAD_BODY_RETRIES, MAX_SERVER_WAIT_MS, backoffMs, isRedirectStatus, isRetryableStatus, rateLimitWait, serverErrorWait } from './retry-policy.js';
+import { BAD_BODY_RETRIES, MAX_SERVER_WAIT_MS, backoffMs, isRedirectStatus, isRetryableStatus, parseHttpDate, rateLimitWait, serverErrorWait } from './retry-policy.js';
 
 export type Query = Record<string, string | number | boolean | undefined | Array<string | number>>;
 
@@ -136,8 +136,8 @@ export class GitLabClient {
   }
 
   #observeServerDate(headers: Headers): void {
-    const date = Date.parse(headers.get('date') ?? '');
-    if (Number.isFinite(date)) this.#serverTimeMs = date;
+    const date = parseHttpDate(headers.get('date') ?? '');
+    if (date !== null) this.#serverTimeMs = date;
   }
 
   /** GET a path relative to the API root (`/projects/42/merge_requests`), JSON body parsed. */

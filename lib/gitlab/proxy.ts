@@ -67,13 +67,13 @@ export function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
   return false;
 }
 
-/** This machine: never through a proxy (as Go's ProxyFromEnvironment does), so a simulator or a tunnel on localhost works anywhere. */
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
+/** A URL hostname that is this machine: never through a proxy (as Go's ProxyFromEnvironment does), nor a remote host. */
+export const isLoopback = (hostname: string): boolean => /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(hostname);
 
 /** The proxy for `url` by the environment, or null for a direct connection. Throws on a proxy that is no http(s):// URL. */
 export function proxyFor(url: URL, env: ProxyEnv): URL | null {
   const raw = envValue(env, url.protocol === 'https:' ? 'https_proxy' : 'http_proxy');
-  if (raw === undefined || LOOPBACK.test(url.hostname) || bypassesProxy(url, envValue(env, 'no_proxy'))) return null;
+  if (raw === undefined || isLoopback(url.hostname) || bypassesProxy(url, envValue(env, 'no_proxy'))) return null;
   let proxy: URL;
   try {
     proxy = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);

@@ -123,12 +123,8 @@ export function rateLimitResetAt(headers: Headers, nowMs: number): number | null
     if (n >= 1e12) return n + skew;
     return n >= 1e9 ? n * 1000 + skew : nowMs + n * 1000;
   }
-  const time = headers.get('ratelimit-resettime')?.trim();
-  if (time) {
-    const at = Date.parse(time);
-    if (!Number.isNaN(at)) return at + skew;
-  }
-  return null;
+  const at = parseHttpDate(headers.get('ratelimit-resettime') ?? '');
+  return at === null ? null : at + skew;
 }
 
 export interface Wait {

@@ -72,7 +72,7 @@ async function* fetchEach(client: GitLabClient, refs: readonly ProjectRef[]): As
       yield { ref, raw: res.body };
     } catch (err) {
       // A cached project deleted or hidden since: its merge requests will report it; nothing to emit.
-      if (err instanceof GitLabHttpError && (err.status === 404 || (err.status === 403 && !err.tokenScope))) continue;
+      if (err instanceof GitLabHttpError && err.refusesResource) continue;
       throw err;
     }
   }

@@ -403,13 +403,10 @@ export class UserCollector {
           answered.add(id);
         }
       } catch (err) {
-        if (err instanceof GitLabHttpError && err.status === 404) {
-          answered.add(id);
-          continue;
-        }
-        // Hidden from this token (a restricted users API, say): unknown, not gone; a merge request's embedded fields still serve.
-        if (err instanceof GitLabHttpError && err.status === 403 && !err.tokenScope) continue;
-        throw err;
+        if (!(err instanceof GitLabHttpError && err.refusesResource)) throw err;
+        // A 404 is a user that no longer exists; a 403 one hidden from this token (a restricted users API, say):
+        // unknown, not gone, and a merge request's embedded fields still serve.
+        if (err.status === 404) answered.add(id);
       }
     }
     return { profiles: out, answered };
